@@ -1,0 +1,39 @@
+# The two quick-start commands:  make lab   (open the course)   make test   (run every test)
+# Both create the virtual environment .venv on first use; nothing else is needed but
+# Python >= 3.10 with pip and venv.  Plain-pip and conda alternatives are in README.md.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: lab test install lint notebooks clean-venv
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+
+# Reinstalled whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+lab: install
+	$(PY) -m jupyterlab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check course tests scripts
+	$(PY) -m ruff format --check course tests scripts
+
+# Re-run every notebook in full mode and store its outputs (see scripts/run_notebooks.py).
+notebooks: install
+	$(PY) scripts/run_notebooks.py $(NOTEBOOKS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,318 @@
+"""Offline-first data: Fashion-MNIST as in-memory tensors, and a user's own image folders.
+
+Fashion-MNIST is looked up in this order, and the first place that has it wins:
+
+1. ``root=`` -- a folder the caller names;
+2. ``$COURSE_FASHION_MNIST`` -- a folder named by an environment variable;
+3. ``/usr/share/datasets/fashion-mnist`` -- the full set from Debian's ``dataset-fashion-mnist``;
+4. ``~/.cache/course/fashion-mnist`` -- where an earlier opt-in ``download=True`` put it;
+5. ``download=True`` only: fetch the full set into that cache folder;
+6. ``data/fashion-mnist-subset`` -- a small balanced subset committed with the course.
+
+Nothing is downloaded unless the caller passes ``download=True``. A folder holds the four
+original files (``train-images-idx3-ubyte[.gz]`` ...), directly or in torchvision's
+``FashionMNIST/raw/`` layout. The result says which source it came from.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
+SPLITS = ("train", "test")
+FASHION_MNIST_ENV = "COURSE_FASHION_MNIST"
+DATA_DIR_ENV = "COURSE_DATA_DIR"
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+DOWNLOAD_DIR = Path.home() / ".cache" / "course" / "fashion-mnist"
+
+# IDX file names of the original distribution, per split: (images, labels).
+_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_IDX_MAGIC = {3: 2051, 1: 2049}  # number of dimensions -> magic number for uint8 IDX files
+
+
+class DataError(RuntimeError):
+    """A data file or folder is missing, truncated or corrupt; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Images and labels held in memory, ready for fast batched training.
+
+    images: uint8 tensor (N, C, H, W); labels: int64 tensor (N,).
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    classes: tuple[str, ...]
+    split: str
+    source: str  # which of the look-up places it came from, e.g. "embedded subset"
+    path: Path
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def class_counts(self) -> dict[str, int]:
+        counts = torch.bincount(self.labels, minlength=len(self.classes)).tolist()
+        return dict(zip(self.classes, counts, strict=True))
+
+    def describe(self) -> str:
+        _, c, h, w = self.images.shape
+        return (
+            f"Fashion-MNIST {self.split}: {len(self):,} images {c}x{h}x{w}, "
+            f"{len(self.classes)} classes, from the {self.source} ({self.path})"
+        )
+
+
+def data_dir() -> Path:
+    """The course's ``data/`` folder (``$COURSE_DATA_DIR`` overrides it)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "data"
+
+
+def embedded_fashion_mnist_dir() -> Path:
+    return data_dir() / "fashion-mnist-subset"
+
+
+# --- IDX files ------------------------------------------------------------------------------
+
+
+def _find_idx_file(folder: Path, name: str) -> Path | None:
+    for sub in (folder, folder / "FashionMNIST" / "raw"):
+        for candidate in (sub / name, sub / f"{name}.gz"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def has_fashion_mnist(folder: Path, split: str) -> bool:
+    """True when ``folder`` holds both files of ``split`` (plain or gzipped)."""
+    return all(_find_idx_file(Path(folder), name) for name in _FILES[split])
+
+
+def read_idx(path: Path, ndim: int) -> np.ndarray:
+    """Read one uint8 IDX file (optionally gzipped) with every header field checked."""
+    path = Path(path)
+    fix = "Replace it with an intact copy of the original Fashion-MNIST file, or delete it."
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"cannot read {path}: {exc} (truncated or not gzip). {fix}") from None
+    if len(raw) < 4 + 4 * ndim:
+        raise DataError(f"{path} is too short ({len(raw)} bytes) to be an IDX file. {fix}")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic != _IDX_MAGIC[ndim]:
+        raise DataError(
+            f"{path} has magic number {magic}, expected {_IDX_MAGIC[ndim]} for a uint8 "
+            f"IDX file with {ndim} dimension(s). {fix}"
+        )
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    offset = 4 + 4 * ndim
+    expected = int(np.prod(shape))
+    if len(raw) - offset != expected:
+        raise DataError(
+            f"{path} is truncated or padded: its header says {shape} = {expected:,} bytes of "
+            f"data, the file has {len(raw) - offset:,}. {fix}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+
+
+def read_fashion_mnist_folder(folder: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, 1, 28, 28) uint8 and labels (N,) int64 of one split from one folder."""
+    folder = Path(folder)
+    _check_split(split)
+    if not folder.is_dir():
+        raise DataError(f"Fashion-MNIST folder {folder} does not exist or is not a folder")
+    paths = [_find_idx_file(folder, name) for name in _FILES[split]]
+    missing = [name for name, p in zip(_FILES[split], paths, strict=True) if p is None]
+    if missing:
+        raise DataError(
+            f"{folder} has no {' or '.join(missing)}[.gz] (looked in it and in "
+            f"FashionMNIST/raw/). Put the original Fashion-MNIST files there, or name another "
+            f"folder."
+        )
+    images = read_idx(paths[0], ndim=3)
+    labels = read_idx(paths[1], ndim=1)
+    if len(images) != len(labels):
+        raise DataError(
+            f"{paths[0]} has {len(images):,} images but {paths[1]} has {len(labels):,} labels; "
+            f"the two files come from different copies"
+        )
+    if labels.size and labels.max() >= len(FASHION_MNIST_CLASSES):
+        raise DataError(f"{paths[1]} has label {labels.max()}, but Fashion-MNIST has 10 classes")
+    images_t = torch.from_numpy(images.copy()).unsqueeze(1)  # (N, 1, 28, 28) uint8
+    labels_t = torch.from_numpy(labels.astype(np.int64))
+    return images_t, labels_t
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array as an IDX file; ``.gz`` paths are gzipped reproducibly (mtime 0)."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = _IDX_MAGIC[array.ndim].to_bytes(4, "big")
+    header += b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    payload = header + array.tobytes()
+    path = Path(path)
+    if path.suffix == ".gz":
+        with open(path, "wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as gz:
+            gz.write(payload)
+    else:
+        path.write_bytes(payload)
+
+
+# --- look-up ---------------------------------------------------------------------------------
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+
+
+def _download_fashion_mnist(folder: Path, opted_in: bool) -> None:
+    """Explicit opt-in only: torchvision fetches the four files into ``folder``."""
+    from torchvision.datasets import FashionMNIST
+
+    if not opted_in:
+        raise RuntimeError("downloading needs the caller's explicit download=True")
+    folder.mkdir(parents=True, exist_ok=True)
+    for train in (True, False):
+        FashionMNIST(str(folder), train=train, download=opted_in)
+
+
+def fashion_mnist_sources(root: str | Path | None = None) -> list[tuple[str, Path]]:
+    """The look-up order as (source name, folder) pairs, before checking what exists."""
+    places = []
+    if root is not None:
+        places.append(("folder you named", Path(root).expanduser()))
+    if os.environ.get(FASHION_MNIST_ENV):
+        places.append((f"${FASHION_MNIST_ENV} folder", Path(os.environ[FASHION_MNIST_ENV])))
+    places.append(("full set from Debian's dataset-fashion-mnist", DEBIAN_FASHION_MNIST))
+    places.append(("full set downloaded earlier", DOWNLOAD_DIR))
+    places.append(("embedded subset", embedded_fashion_mnist_dir()))
+    return places
+
+
+def load_fashion_mnist(
+    split: str = "train",
+    root: str | Path | None = None,
+    *,
+    download: bool = False,
+    verbose: bool = True,
+) -> ImageSet:
+    """Load one Fashion-MNIST split into memory from the first source that has it.
+
+    ``root`` and ``$COURSE_FASHION_MNIST`` must hold the data if given: a folder you name that
+    lacks it is an error, not a silent fall-back. ``download=True`` fetches the full set into
+    ``~/.cache/course/fashion-mnist`` when no full copy is found (never done by default).
+    With ``verbose`` the source is printed; it is always in the result's ``.source``.
+    """
+    _check_split(split)
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True or False, got {download!r}")
+    for name, folder in fashion_mnist_sources(root):
+        named_by_user = name in ("folder you named", f"${FASHION_MNIST_ENV} folder")
+        if name == "embedded subset" and download:  # no full copy anywhere: fetch it, as asked
+            _download_fashion_mnist(DOWNLOAD_DIR, opted_in=download)
+            name, folder = "full set downloaded now", DOWNLOAD_DIR
+        if named_by_user and not has_fashion_mnist(folder, split):
+            # Let read_fashion_mnist_folder say exactly what is missing.
+            read_fashion_mnist_folder(folder, split)
+        if has_fashion_mnist(folder, split):
+            images, labels = read_fashion_mnist_folder(folder, split)
+            result = ImageSet(images, labels, FASHION_MNIST_CLASSES, split, name, folder)
+            if verbose:
+                print(result.describe())
+            return result
+    raise DataError(
+        f"Fashion-MNIST ({split}) was found nowhere; the embedded subset should be in "
+        f"{embedded_fashion_mnist_dir()} -- is this a complete clone of the course? "
+        f"Or install Debian's dataset-fashion-mnist, or pass download=True."
+    )
+
+
+# --- a user's own image folders (ImageNet, Imagenette, any class-per-folder tree) -----------
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def find_image_folder(root: str | Path, split: str | None = None) -> Path:
+    """The folder whose sub-folders are the classes: ``root/split`` if ``split`` is given.
+
+    ImageNet and Imagenette unpack as ``root/train/<wnid>/*.JPEG`` and ``root/val/<wnid>/...``.
+    """
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise DataError(f"image folder {root} does not exist or is not a folder")
+    folder = root / split if split is not None else root
+    if not folder.is_dir():
+        present = sorted(p.name for p in root.iterdir() if p.is_dir())[:10]
+        raise DataError(f"{root} has no split folder {split!r}; its sub-folders are {present}")
+    classes = sorted(p for p in folder.iterdir() if p.is_dir())
+    if not classes:
+        raise DataError(
+            f"{folder} has no class sub-folders; expected one folder per class holding "
+            f"images ({', '.join(IMAGE_SUFFIXES)})"
+        )
+    return folder
+
+
+def readable_class_names(folder_names: list[str]) -> list[str]:
+    """Folder names as readable names: ImageNet wnids become 'tench', others stay as they are."""
+    from course.imagenet import load_imagenet_classes
+
+    by_wnid = {c.wnid: c.name for c in load_imagenet_classes()}
+    return [by_wnid.get(name, name) for name in folder_names]
+
+
+def load_image_folder(
+    root: str | Path,
+    split: str | None = None,
+    *,
+    image_size: int = 224,
+    transform=None,
+):
+    """A ``torchvision.datasets.ImageFolder`` over ``root[/split]``, images as uint8 tensors.
+
+    Without ``transform``, each image is resized (shorter side ``image_size * 8/7``, as for
+    ImageNet evaluation) and centre-cropped to ``image_size``; the result's
+    ``readable_classes`` holds names such as 'tench' for ImageNet wnids.
+    """
+    from torchvision import datasets
+    from torchvision.transforms import v2
+
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
+        raise ValueError(f"image_size must be a positive int, got {image_size!r}")
+    folder = find_image_folder(root, split)
+    if transform is None:
+        transform = v2.Compose([
+            v2.PILToTensor(),
+            v2.Resize(round(image_size * 8 / 7), antialias=True),
+            v2.CenterCrop(image_size),
+        ])  # fmt: skip
+    try:
+        dataset = datasets.ImageFolder(str(folder), transform=transform)
+    except FileNotFoundError as exc:  # class folders without a single image
+        raise DataError(f"{folder}: {exc}") from None
+    dataset.readable_classes = readable_class_names(dataset.classes)
+    return dataset
+
+
+def default_num_workers() -> int:
+    """DataLoader workers: none where worker processes are spawned (Windows, macOS notebooks),
+    otherwise one core fewer than the machine has, at most 8."""
+    import platform
+
+    if platform.system() in ("Windows", "Darwin"):
+        return 0
+    return max(0, min(8, (os.cpu_count() or 1) - 1))

@@ -1,0 +1,95 @@
+"""Seeding, device choice and fast mode."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from course import runtime
+
+
+def draw():
+    return random.random(), np.random.rand(), torch.rand(3)
+
+
+def test_seed_everything_repeats_every_generator():
+    runtime.seed_everything(123)
+    first = draw()
+    runtime.seed_everything(123)
+    again = draw()
+    assert first[0] == again[0] and first[1] == again[1] and torch.equal(first[2], again[2])
+    runtime.seed_everything(124)
+    assert draw()[0] != first[0]
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "0", True])
+def test_seed_must_be_a_small_int(seed):
+    with pytest.raises(ValueError, match=r"seed must be an int in \[0, 2\*\*32\)"):
+        runtime.seed_everything(seed)
+
+
+def test_pick_device_defaults_to_best_available(monkeypatch):
+    monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
+    assert str(runtime.pick_device()) == runtime.available_devices()[0]
+    assert runtime.available_devices()[-1] == "cpu"
+
+
+def test_pick_device_prefers_cuda_then_mps(monkeypatch):
+    monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(runtime, "_mps_available", lambda: True)
+    assert runtime.available_devices() == ["cuda:0", "cuda:1", "mps", "cpu"]
+    assert runtime.pick_device() == torch.device("cuda", 0)
+    assert runtime.pick_device("cuda:1") == torch.device("cuda", 1)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    assert runtime.pick_device() == torch.device("mps")
+
+
+def test_override_by_argument_and_environment(monkeypatch):
+    monkeypatch.setenv(runtime.DEVICE_ENV, "cpu")
+    assert runtime.pick_device() == torch.device("cpu")
+    assert runtime.pick_device(torch.device("cpu")) == torch.device("cpu")
+
+
+@pytest.mark.parametrize(
+    "asked, message",
+    [
+        ("cuda:7", r"'cuda:7' was asked for but this machine has only \["),
+        ("tpu", r"'tpu' is not a device name; use 'auto', 'cpu'"),
+        ("meta", r"'meta' is not supported"),
+    ],
+)
+def test_unavailable_or_unknown_device(monkeypatch, asked, message):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    with pytest.raises(ValueError, match=message):
+        runtime.pick_device(asked)
+
+
+def test_device_from_environment_is_checked_too(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(runtime, "_mps_available", lambda: False)
+    monkeypatch.setenv(runtime.DEVICE_ENV, "mps")
+    with pytest.raises(
+        ValueError, match=r"'mps' was asked for but this machine has only \['cpu'\]"
+    ):
+        runtime.pick_device()
+
+
+@pytest.mark.parametrize("value, fast", [("1", True), ("TRUE", True), ("0", False), ("", False)])
+def test_fast_mode(monkeypatch, value, fast):
+    monkeypatch.setenv(runtime.FAST_ENV, value)
+    assert runtime.fast_mode() is fast
+    assert runtime.by_mode(full=10, fast=1) == (1 if fast else 10)
+
+
+def test_fast_mode_rejects_unclear_values(monkeypatch):
+    monkeypatch.setenv(runtime.FAST_ENV, "maybe")
+    with pytest.raises(ValueError, match=r"COURSE_FAST='maybe' is not understood"):
+        runtime.fast_mode()
+
+
+def test_environment_report_names_the_data_sources():
+    report = dict(runtime.environment_report())
+    assert report["PyTorch"] == torch.__version__
+    assert report["Fashion-MNIST, embedded subset"].startswith("found")

@@ -21,8 +21,11 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 
 install: $(VENV)/.installed
 
+# JupyterLab refuses to run as root unless told to (containers, CI machines).
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
+
 lab: install
-	$(PY) -m jupyterlab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+	$(PY) -m jupyterlab --ServerApp.root_dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -34,6 +34,7 @@ FASHION_MNIST_ENV = "COURSE_FASHION_MNIST"
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 DOWNLOAD_DIR = Path.home() / ".cache" / "course" / "fashion-mnist"
+REPO_DIR = Path(__file__).resolve().parent.parent
 
 # IDX file names of the original distribution, per split: (images, labels).
 _FILES = {
@@ -72,14 +73,30 @@ class ImageSet:
         _, c, h, w = self.images.shape
         return (
             f"Fashion-MNIST {self.split}: {len(self):,} images {c}x{h}x{w}, "
-            f"{len(self.classes)} classes, from the {self.source} ({self.path})"
+            f"{len(self.classes)} classes, from the {self.source} ({shown_path(self.path)})"
         )
 
 
 def data_dir() -> Path:
-    """The course's ``data/`` folder (``$COURSE_DATA_DIR`` overrides it)."""
+    """The course's ``data/`` folder (``$COURSE_DATA_DIR`` overrides it).
+
+    It sits beside the ``course`` package in the repository, so the package is installed
+    editable (``pip install -e .``); elsewhere, point ``$COURSE_DATA_DIR`` at the folder.
+    """
     override = os.environ.get(DATA_DIR_ENV)
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "data"
+    return Path(override).expanduser() if override else REPO_DIR / "data"
+
+
+def shown_path(path: Path) -> str:
+    """``path`` relative to the repository or the home folder when inside one, for messages
+    and notebook outputs that should read the same on every machine."""
+    path = Path(path)
+    for base, label in ((REPO_DIR, ""), (Path.home(), "~/")):
+        try:
+            return label + str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def embedded_fashion_mnist_dir() -> Path:
@@ -99,15 +116,23 @@ def _find_idx_file(folder: Path, name: str) -> Path | None:
 
 def has_fashion_mnist(folder: Path, split: str) -> bool:
     """True when ``folder`` holds both files of ``split`` (plain or gzipped)."""
+    _check_split(split)
     return all(_find_idx_file(Path(folder), name) for name in _FILES[split])
 
 
 def read_idx(path: Path, ndim: int) -> np.ndarray:
     """Read one uint8 IDX file (optionally gzipped) with every header field checked."""
     path = Path(path)
+    if ndim not in _IDX_MAGIC:
+        raise ValueError(f"ndim must be 1 (labels) or 3 (images), got {ndim!r}")
     fix = "Replace it with an intact copy of the original Fashion-MNIST file, or delete it."
+    if not path.is_file():
+        raise DataError(f"{path} does not exist or is not a file")
+    raw = path.read_bytes()
+    if path.suffix != ".gz" and raw[:2] == b"\x1f\x8b":
+        raise DataError(f"{path} is gzip-compressed but its name does not end in .gz; rename it")
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        raw = gzip.decompress(raw) if path.suffix == ".gz" else raw
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"cannot read {path}: {exc} (truncated or not gzip). {fix}") from None
     if len(raw) < 4 + 4 * ndim:
@@ -145,6 +170,11 @@ def read_fashion_mnist_folder(folder: Path, split: str) -> tuple[torch.Tensor, t
         )
     images = read_idx(paths[0], ndim=3)
     labels = read_idx(paths[1], ndim=1)
+    if images.shape[1:] != (28, 28) or len(images) == 0:
+        raise DataError(
+            f"{paths[0]} holds images of shape {images.shape}; Fashion-MNIST has (N, 28, 28) "
+            f"with N > 0. Is this the right file?"
+        )
     if len(images) != len(labels):
         raise DataError(
             f"{paths[0]} has {len(images):,} images but {paths[1]} has {len(labels):,} labels; "
@@ -159,7 +189,14 @@ def read_fashion_mnist_folder(folder: Path, split: str) -> tuple[torch.Tensor, t
 
 def write_idx(path: Path, array: np.ndarray) -> None:
     """Write a uint8 array as an IDX file; ``.gz`` paths are gzipped reproducibly (mtime 0)."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
+    array = np.asarray(array)
+    if array.ndim not in _IDX_MAGIC:
+        raise ValueError(f"array must have 1 (labels) or 3 (images) dimensions, got {array.ndim}")
+    if array.dtype != np.uint8:
+        raise ValueError(
+            f"array must be uint8 (values 0..255), got {array.dtype}; convert it first"
+        )
+    array = np.ascontiguousarray(array)
     header = _IDX_MAGIC[array.ndim].to_bytes(4, "big")
     header += b"".join(int(n).to_bytes(4, "big") for n in array.shape)
     payload = header + array.tobytes()
@@ -194,9 +231,12 @@ def fashion_mnist_sources(root: str | Path | None = None) -> list[tuple[str, Pat
     """The look-up order as (source name, folder) pairs, before checking what exists."""
     places = []
     if root is not None:
-        places.append(("folder you named", Path(root).expanduser()))
+        if not isinstance(root, (str, os.PathLike)) or not str(root).strip():
+            raise ValueError(f"root must be a folder path (str or Path), got {root!r}")
+        places.append(("folder you named", Path(root).expanduser().resolve()))
     if os.environ.get(FASHION_MNIST_ENV):
-        places.append((f"${FASHION_MNIST_ENV} folder", Path(os.environ[FASHION_MNIST_ENV])))
+        env_folder = Path(os.environ[FASHION_MNIST_ENV]).expanduser().resolve()
+        places.append((f"${FASHION_MNIST_ENV} folder", env_folder))
     places.append(("full set from Debian's dataset-fashion-mnist", DEBIAN_FASHION_MNIST))
     places.append(("full set downloaded earlier", DOWNLOAD_DIR))
     places.append(("embedded subset", embedded_fashion_mnist_dir()))
@@ -271,6 +311,8 @@ def readable_class_names(folder_names: list[str]) -> list[str]:
     """Folder names as readable names: ImageNet wnids become 'tench', others stay as they are."""
     from course.imagenet import load_imagenet_classes
 
+    if isinstance(folder_names, str):
+        raise ValueError(f"folder_names must be a list of names, got the string {folder_names!r}")
     by_wnid = {c.wnid: c.name for c in load_imagenet_classes()}
     return [by_wnid.get(name, name) for name in folder_names]
 
@@ -293,6 +335,8 @@ def load_image_folder(
 
     if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
         raise ValueError(f"image_size must be a positive int, got {image_size!r}")
+    if transform is not None and not callable(transform):
+        raise ValueError(f"transform must be callable (e.g. a v2.Compose), got {transform!r}")
     folder = find_image_folder(root, split)
     if transform is None:
         transform = v2.Compose([

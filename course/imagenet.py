@@ -56,8 +56,10 @@ def _read_tsv(name: str) -> list[dict[str, str]]:
     path = imagenet_dir() / name
     if not path.is_file():
         raise DataError(
-            f"ImageNet metadata file {path} is missing; it is committed with the course "
-            f"(restore it with git, or rebuild it with scripts/make_imagenet_metadata.py)"
+            f"ImageNet metadata file {path} is missing; it is committed with the course in "
+            f"data/imagenet/ (restore it with git, or rebuild it with "
+            f"scripts/make_imagenet_metadata.py). If the course was installed without -e, "
+            f"set COURSE_DATA_DIR to the repository's data/ folder."
         )
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
@@ -94,6 +96,8 @@ def class_by_wnid(wnid: str) -> ImageNetClass:
 
 def descendants(synset: str) -> list[ImageNetClass]:
     """The classes that have ``synset`` (e.g. 'dog.n.01') above them on some path."""
+    if not isinstance(synset, str):
+        raise TypeError(f"synset must be a WordNet name such as 'dog.n.01', got {synset!r}")
     if synset not in load_synsets():
         raise KeyError(
             f"{synset!r} is on no class's hypernym path; use a WordNet name such as 'dog.n.01'"
@@ -103,6 +107,8 @@ def descendants(synset: str) -> list[ImageNetClass]:
 
 def search_classes(text: str) -> list[ImageNetClass]:
     """Classes whose name or synonyms contain ``text`` (case-insensitive)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"text must be a non-empty string such as 'panda', got {text!r}")
     needle = text.strip().lower()
     return [
         c for c in load_imagenet_classes()

@@ -14,6 +14,7 @@ Environment variables (all optional):
 
 from __future__ import annotations
 
+import operator
 import os
 import platform
 import random
@@ -37,8 +38,13 @@ def seed_everything(seed: int = 0, *, deterministic: bool = False) -> int:
     With ``deterministic=True`` PyTorch also picks deterministic kernels (slower on a GPU).
     Returns the seed so a notebook can print what it used.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+    try:
+        value = None if isinstance(seed, bool) else operator.index(seed)  # int, NumPy int
+    except TypeError:
+        value = None
+    if value is None or not 0 <= value < 2**32:
         raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}")
+    seed = value
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -111,11 +117,12 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
         raise ValueError(f"device 'mps' was asked for but this machine has only {have}")
     if device.type not in {"cpu", "mps"}:
         raise ValueError(f"device {choice!r} is not supported; use one of {have} or 'auto'")
-    return device
+    return torch.device(device.type)  # 'cpu:1' is just the CPU
 
 
-def describe_device(device: torch.device) -> str:
-    """A one-line, human description: 'cuda:0 (NVIDIA H100, 80 GB)' or 'cpu (2 threads)'."""
+def describe_device(device: torch.device | str) -> str:
+    """A one-line description: 'cuda:0 (NVIDIA H100, 79 GiB)' or 'cpu (2 threads, x86_64)'."""
+    device = torch.device(device)
     if device.type == "cuda":
         props = torch.cuda.get_device_properties(device)
         return f"{device} ({props.name}, {props.total_memory / 2**30:.0f} GiB)"
@@ -151,6 +158,7 @@ def environment_report() -> list[tuple[str, str]]:
     rows.append(("training device", describe_device(device)))
     for name, folder in data.fashion_mnist_sources():
         found = data.has_fashion_mnist(folder, "train") and data.has_fashion_mnist(folder, "test")
-        rows.append((f"Fashion-MNIST, {name}", f"{'found' if found else 'not found'}: {folder}"))
+        where = data.shown_path(folder)
+        rows.append((f"Fashion-MNIST, {name}", f"{'found' if found else 'not found'}: {where}"))
     rows.append(("fast mode", f"{'on' if fast_mode() else 'off'} (${FAST_ENV})"))
     return rows

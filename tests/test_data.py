@@ -240,3 +240,50 @@ def test_image_folder_errors(tmp_path):
         data.load_image_folder(tmp_path / "empty")
     with pytest.raises(ValueError, match="image_size must be a positive int, got 0"):
         data.load_image_folder(tmp_path, "val", image_size=0)
+
+
+def test_more_bad_inputs_get_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"split must be one of"):
+        data.has_fashion_mnist(tmp_path, "val")
+    with pytest.raises(ValueError, match=r"ndim must be 1 \(labels\) or 3 \(images\), got 2"):
+        data.read_idx(tmp_path / "x", ndim=2)
+    with pytest.raises(ValueError, match=r"must be uint8 \(values 0..255\), got float64"):
+        data.write_idx(tmp_path / "x", np.full((2, 3, 3), 300.7))
+    with pytest.raises(ValueError, match=r"1 \(labels\) or 3 \(images\) dimensions, got 2"):
+        data.write_idx(tmp_path / "x", np.zeros((2, 3), np.uint8))
+    with pytest.raises(DataError, match=r"missing.gz does not exist or is not a file"):
+        data.read_idx(tmp_path / "missing.gz", ndim=1)
+    with pytest.raises(ValueError, match=r"root must be a folder path"):
+        load_fashion_mnist(root="", verbose=False)
+    with pytest.raises(ValueError, match=r"list of names, got the string 'n01440764'"):
+        data.readable_class_names("n01440764")
+    make_image_tree(tmp_path / "images")
+    with pytest.raises(ValueError, match=r"transform must be callable"):
+        data.load_image_folder(tmp_path / "images", "val", transform="resize")
+
+
+def test_gzip_file_without_gz_suffix(tmp_path):
+    make_folder(tmp_path / "f")
+    gz = tmp_path / "f" / "train-images-idx3-ubyte.gz"
+    gz.rename(tmp_path / "f" / "train-images-idx3-ubyte")
+    with pytest.raises(DataError, match=r"is gzip-compressed but its name does not end in .gz"):
+        load_fashion_mnist(root=tmp_path / "f", verbose=False)
+
+
+def test_wrong_image_size_or_empty_file(tmp_path):
+    make_folder(tmp_path / "f")
+    data.write_idx(tmp_path / "f" / "train-images-idx3-ubyte.gz", np.zeros((30, 32, 32), np.uint8))
+    with pytest.raises(DataError, match=r"shape \(30, 32, 32\); Fashion-MNIST has \(N, 28, 28\)"):
+        load_fashion_mnist(root=tmp_path / "f", verbose=False)
+
+
+def test_environment_variable_expands_home(tmp_path, monkeypatch):
+    make_folder(tmp_path / "fm")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv(data.FASHION_MNIST_ENV, "~/fm")
+    assert load_fashion_mnist(verbose=False).path == tmp_path / "fm"
+
+
+def test_paths_are_shown_relative_to_the_repository():
+    assert data.shown_path(data.embedded_fashion_mnist_dir()) == "data/fashion-mnist-subset"
+    assert data.shown_path(Path("/usr/share/x")) == "/usr/share/x"

@@ -67,6 +67,11 @@ def test_lookups_and_their_errors():
         imagenet.class_by_wnid("n00000000")
     with pytest.raises(KeyError, match="on no class's hypernym path"):
         descendants("unicorn.n.01")
+    with pytest.raises(TypeError, match="synset must be a WordNet name"):
+        descendants(["dog.n.01"])
+    for bad in ("", "  ", None, 3):
+        with pytest.raises(ValueError, match="text must be a non-empty string"):
+            imagenet.search_classes(bad)
 
 
 def test_missing_metadata_file_says_how_to_restore(monkeypatch, tmp_path):

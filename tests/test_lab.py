@@ -33,7 +33,7 @@ def test_make_lab_serves_the_notebooks(tmp_path):
     lab_args = " ".join([
         "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-        "--ServerApp.allow_root=True", f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
+        f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
     ])  # fmt: skip
     env = dict(os.environ)
     for name in ("config", "runtime", "data"):  # keep the user's Jupyter folders untouched

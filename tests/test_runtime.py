@@ -23,7 +23,11 @@ def test_seed_everything_repeats_every_generator():
     assert draw()[0] != first[0]
 
 
-@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "0", True])
+def test_numpy_integers_are_seeds_too():
+    assert runtime.seed_everything(np.int64(3)) == 3
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "0", True, None])
 def test_seed_must_be_a_small_int(seed):
     with pytest.raises(ValueError, match=r"seed must be an int in \[0, 2\*\*32\)"):
         runtime.seed_everything(seed)
@@ -44,6 +48,11 @@ def test_pick_device_prefers_cuda_then_mps(monkeypatch):
     assert runtime.pick_device("cuda:1") == torch.device("cuda", 1)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     assert runtime.pick_device() == torch.device("mps")
+
+
+def test_describe_device_takes_a_name():
+    assert runtime.describe_device("cpu").startswith("cpu (")
+    assert runtime.pick_device("cpu:1") == torch.device("cpu")
 
 
 def test_override_by_argument_and_environment(monkeypatch):

@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import torch
 
 from course import data, imagenet, runtime
 
@@ -14,12 +15,17 @@ REPO = Path(__file__).resolve().parent.parent
 FETCHERS = {"urlopen", "urlretrieve", "load_state_dict_from_url", "get_state_dict", "download_url"}
 
 
+OPT_IN = "# opt-in download"  # marks the one line that downloads when the caller asks
+
+
 def downloads_in(source: str) -> list[str]:
     """Calls in ``source`` that download by default: a fetcher, torch.hub, download=True,
-    or pretrained weights asked for by a literal (weights="DEFAULT", weights=X.DEFAULT)."""
+    or pretrained weights asked for by a literal (weights="DEFAULT", weights=X.DEFAULT).
+    A line marked ``# opt-in download`` is exempt: it must sit behind an explicit argument."""
     found = []
+    lines = source.splitlines()
     for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Call) or OPT_IN in lines[node.lineno - 1]:
             continue
         name = ast.unparse(node.func)
         if name.split(".")[-1] in FETCHERS or name.startswith(("torch.hub.", "requests.")):
@@ -70,6 +76,7 @@ def test_the_scan_finds_downloads():
     ]
     assert downloads_in("torch.hub.load('a', 'b')") == ["torch.hub.load"]
     assert downloads_in("f(download=opted_in); vgg16(weights=None)") == []
+    assert downloads_in("w.get_state_dict()  # opt-in download") == []
 
 
 def test_notebooks_do_not_download():
@@ -78,8 +85,44 @@ def test_notebooks_do_not_download():
 
 
 def test_package_does_not_download_by_default():
-    hits = {}
+    hits, opt_in_lines = {}, []
     for path in sorted((REPO / "course").rglob("*.py")):
-        if found := downloads_in(path.read_text()):
+        text = path.read_text()
+        if found := downloads_in(text):
             hits[str(path.relative_to(REPO))] = found
+        opt_in_lines += [line for line in text.splitlines() if OPT_IN in line]
     assert hits == {}
+    assert len(opt_in_lines) == 1  # torchvision weights, only with weights=... (tests below)
+
+
+def test_pretrained_weights_are_fetched_only_when_asked(no_network, monkeypatch):
+    import torchvision
+
+    from course.models import get_model
+
+    calls = []
+    fake = torchvision.models.resnet18(weights=None).state_dict()
+    fake_googlenet = torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=True)
+
+    def get_state_dict(self, *args, **kwargs):  # what the download would return, offline
+        calls.append(self)
+        is_googlenet = isinstance(self, torchvision.models.GoogLeNet_Weights)
+        return fake_googlenet.state_dict() if is_googlenet else fake
+
+    monkeypatch.setattr(torchvision.models.WeightsEnum, "get_state_dict", get_state_dict)
+    get_model("resnet18")
+    assert calls == []  # default: no weights, no download
+    model = get_model("resnet18", weights="DEFAULT")
+    assert calls == [torchvision.models.ResNet18_Weights.IMAGENET1K_V1]
+    assert torch.equal(model.fc.weight, fake["fc.weight"])
+    googlenet = get_model("googlenet", weights="IMAGENET1K_V1", aux_logits=False)
+    assert googlenet.transform_input  # as torchvision does for these weights
+
+
+def test_pretrained_weights_need_the_imagenet_shape(no_network):
+    from course.models import get_model
+
+    with pytest.raises(ValueError, match=r"need num_classes=1000.*got \{'num_classes': 10\}"):
+        get_model("resnet18", weights="DEFAULT", num_classes=10)
+    with pytest.raises(ValueError, match=r"unknown weights 'BEST' for vgg16; valid: \['DEFAULT'"):
+        get_model("vgg16", weights="BEST")

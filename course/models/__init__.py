@@ -1,0 +1,15 @@
+"""Every architecture of the lecture, at full size, checked against published numbers.
+
+    from course.models import list_models, get_model, summarize
+    model = get_model("vgg16", num_classes=10, in_channels=1, width=0.25)
+
+Families (one file each): alexnet, vgg, googlenet, inception_bn, resnet.
+"""
+
+from course.models.registry import AuxOutputs, get_model, list_models
+from course.models.summary import count_macs, format_summary, parameter_breakdown, summarize
+
+__all__ = [
+    "AuxOutputs", "count_macs", "format_summary", "get_model", "list_models",
+    "parameter_breakdown", "summarize",
+]  # fmt: skip

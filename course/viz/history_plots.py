@@ -1,0 +1,45 @@
+"""Training curves from a ``course.train.History`` (or several), as a matplotlib Figure."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+
+def plot_history(*histories, labels: list[str] | None = None, title: str | None = None):
+    """Loss (left) and accuracy (right) per epoch; solid lines training, dashed validation."""
+    if not histories:
+        raise ValueError("plot_history needs at least one History")
+    labels = labels or [""] * len(histories)
+    if len(labels) != len(histories):
+        raise ValueError(f"{len(labels)} labels for {len(histories)} histories")
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for i, (history, label) in enumerate(zip(histories, labels, strict=True)):
+        colour = f"C{i}"
+        prefix = f"{label} " if label else ""
+        for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
+            ax.plot(
+                history.epoch,
+                getattr(history, f"train_{key}"),
+                "-o",
+                color=colour,
+                ms=3,
+                label=f"{prefix}train",
+            )
+            if history.val_loss:
+                ax.plot(
+                    history.epoch,
+                    getattr(history, f"val_{key}"),
+                    "--s",
+                    color=colour,
+                    ms=3,
+                    label=f"{prefix}validation",
+                )
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -282,3 +282,33 @@ def test_torchrun_two_cpu_processes(tmp_path):
         assert torch.equal(a, b), name  # DDP kept the replicas identical
     assert rank0["val_acc"] == rank1["val_acc"]  # metrics reduced over both processes
     assert [p.name for p in (tmp_path / "ckpt").iterdir()] == ["run.pt"]  # one writer
+
+
+def test_progress_prints_text_outside_jupyter(subset, capsys):
+    train, _ = subset
+    fit(small_cnn(), few(train, 128), epochs=2, batch_size=64, live_plot=True)
+    out = capsys.readouterr().out
+    assert "epoch 1: train loss" in out and "epoch 2: train loss" in out
+    assert "final: epoch 2: train loss" in out
+
+
+def test_live_plot_updates_one_display_in_jupyter(subset, monkeypatch):
+    import IPython.display
+
+    from course import train as train_module
+
+    shown, updated = [], []
+
+    class Handle:
+        def update(self, fig):
+            updated.append(fig)
+
+    def display(fig, display_id=False):
+        shown.append(fig)
+        return Handle()
+
+    monkeypatch.setattr(train_module, "in_jupyter", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", display)
+    train, _ = subset
+    fit(small_cnn(), few(train, 128), epochs=3, batch_size=64)
+    assert len(shown) == 1 and len(updated) == 2  # one figure, updated in place

@@ -114,3 +114,52 @@ def search_classes(text: str) -> list[ImageNetClass]:
         c for c in load_imagenet_classes()
         if needle in c.name.lower() or needle in c.synonyms.lower()
     ]  # fmt: skip
+
+
+def children(synset: str) -> dict[str, int]:
+    """The synsets directly below ``synset`` on the classes' paths, each with how many of the
+    1000 classes lie under it (a class that is itself a child counts 1)."""
+    if synset not in load_synsets():
+        raise KeyError(f"{synset!r} is on no class's hypernym path; try {ROOT_SYNSET!r}")
+    counts: dict[str, set[int]] = {}
+    for c in load_imagenet_classes():
+        for path in c.paths:
+            if synset in path[:-1]:
+                below = path[path.index(synset) + 1]
+                counts.setdefault(below, set()).add(c.index)
+    return dict(sorted(((s, len(i)) for s, i in counts.items()), key=lambda kv: (-kv[1], kv[0])))
+
+
+def siblings(cls: ImageNetClass) -> list[ImageNetClass]:
+    """Other classes that share a direct parent synset with ``cls``."""
+    parents = {path[-2] for path in cls.paths if len(path) > 1}
+    return [
+        c for c in load_imagenet_classes()
+        if c.index != cls.index and parents & {p[-2] for p in c.paths if len(p) > 1}
+    ]  # fmt: skip
+
+
+def name_collisions() -> dict[str, list[ImageNetClass]]:
+    """Readable names or first ILSVRC synonyms shared by more than one class."""
+    groups: dict[str, list[ImageNetClass]] = {}
+    for c in load_imagenet_classes():
+        for name in {c.name, c.synonyms.split(", ")[0]}:
+            groups.setdefault(name, []).append(c)
+    return {n: cs for n, cs in sorted(groups.items()) if len({c.index for c in cs}) > 1}
+
+
+def annotated_photo(name: str = "astronaut"):
+    """A real photo from ``skimage.data`` (uint8 tensor, 3 x H x W) and the objects annotated
+    on it for the course (``data/annotations/NAME.json``): label, wnid, box [x0, y0, x1, y1]."""
+    import json
+
+    import torch
+    from skimage import data as photos
+
+    path = data_dir() / "annotations" / f"{name}.json"
+    if not path.is_file():
+        available = sorted(p.stem for p in path.parent.glob("*.json"))
+        raise DataError(f"no annotations for {name!r} in {path.parent}; available: {available}")
+    notes = json.loads(path.read_text(encoding="utf-8"))
+    image = torch.from_numpy(getattr(photos, name)()).permute(2, 0, 1).contiguous()
+    return image, notes["objects"]

@@ -447,6 +447,7 @@ def fit(
     epochs: int = 10,
     batch_size: int = 128,
     lr: float = 1e-3,
+    optimizer: str = "adamw",
     weight_decay: float = 0.05,
     warmup_epochs: float = 1.0,
     label_smoothing: float = 0.0,
@@ -496,7 +497,7 @@ def fit(
         else None
     )
     steps = len(train_batches) * epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    optimizer = make_optimizer(optimizer, model, lr, weight_decay)
     warmup = max(1, round(warmup_epochs * len(train_batches)))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(warmup, steps))
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
@@ -566,6 +567,15 @@ def fit(
     if dist.main and progress:
         print(f"final: {history.last()}")
     return history
+
+
+def make_optimizer(name: str, model: nn.Module, lr: float, weight_decay: float):
+    """'adamw' (the default) or 'sgd' (momentum 0.9, as AlexNet, VGG and ResNet were trained)."""
+    if name == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
+    raise ValueError(f"optimizer must be 'adamw' or 'sgd', got {name!r}")
 
 
 def _check_fit_arguments(epochs, batch_size, lr, weight_decay, warmup_epochs, log_every) -> None:

@@ -19,9 +19,9 @@ TORCHVISION = [
     "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn",
     "vgg19_bn", "googlenet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
 ]  # fmt: skip
-CIFAR = {"resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
+CIFAR = {"alexnet_small", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
          "plain20", "plain32", "plain44", "plain56", "plain110"}  # fmt: skip
-PAPER_SIZE = {"alexnet_paper": 227, "alexnet_two_tower": 227}
+PAPER_SIZE = {"alexnet_paper": 227, "alexnet_two_tower": 227, "alexnet_small": 24}
 SMALL_SIZE = {"alexnet": 96, "alexnet_paper": 96, "alexnet_two_tower": 96}
 
 
@@ -56,10 +56,10 @@ def test_unknown_name_lists_the_valid_ones():
 
 @pytest.mark.parametrize("name", list_models())
 def test_forward_at_paper_resolution(name):
-    size = 32 if name in CIFAR else PAPER_SIZE.get(name, 224)
+    size = PAPER_SIZE.get(name, 32 if name in CIFAR else 224)
     model = get_model(name).eval()
     with torch.no_grad():
-        out = model(torch.randn(1, 3, size, size))
+        out = model(torch.randn(1, model.in_channels, size, size))
     assert out.shape == (1, 10 if name in CIFAR else 1000)
     assert torch.isfinite(out).all()
 

@@ -206,6 +206,7 @@ def test_preprocess_batches():
         ({"batch_size": 0}, r"batch_size must be an int >= 1"),
         ({"lr": -1}, r"lr must be a number in \(0, 10\), got -1"),
         ({"resume": True}, r"resume=True needs checkpoint="),
+        ({"optimizer": "adam"}, r"optimizer must be 'adamw' or 'sgd', got 'adam'"),
         ({"precision": "int8"}, r"precision must be 'auto', 'fp32', 'bf16' or 'fp16', got 'int8'"),
         ({"precision": "fp16"}, r"precision='fp16' is for GPUs"),
         ({"device": "cuda:5"}, r"'cuda:5' was asked for but this machine has only"),

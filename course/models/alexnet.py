@@ -284,6 +284,63 @@ class AlexNetTwoTower(nn.Module):
         return model.place(devices)
 
 
+class AlexNetSmall(nn.Module):
+    """AlexNet's design at CPU size, for 24-32 px inputs (Fashion-MNIST, CIFAR): five
+    convolutions in two towers (``groups=2`` where the paper's GPUs did not talk), ReLU,
+    per-tower LRN, overlapping 3x3/2 max-pooling, three FC layers with dropout. Kernels are
+    5x5 and 3x3 with stride 1: an 11x11/4 first layer would leave nothing of a 28 px image."""
+
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 1,
+        dropout: float = 0.5,
+        width: float = 1.0,
+        hidden: int = 512,
+        activation: Activation = "relu",
+        lrn: bool = True,
+    ):
+        super().__init__()
+        check_common(num_classes, in_channels, width)
+        check_dropout(dropout)
+        self.in_channels = in_channels
+        c = [2 * scaled(n // 2, width) for n in (64, 128, 192, 192, 128)]
+        self.act = activation_layer(activation)
+        self.norm = TowerLRN(2) if lrn else nn.Identity()
+        self.pool = nn.MaxPool2d(3, stride=2)
+        self.conv1 = nn.Conv2d(in_channels, c[0], 5, padding=2)  # (N, 64, 24, 24) at 24 px
+        self.conv2 = nn.Conv2d(c[0], c[1], 5, padding=2, groups=2)  # (N, 128, 11, 11)
+        self.conv3 = nn.Conv2d(c[1], c[2], 3, padding=1)  # (N, 192, 5, 5), towers exchange
+        self.conv4 = nn.Conv2d(c[2], c[3], 3, padding=1, groups=2)
+        self.conv5 = nn.Conv2d(c[3], c[4], 3, padding=1, groups=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((2, 2))
+        self.dropout = nn.Dropout(dropout)
+        self.fc6 = nn.Linear(c[4] * 4, hidden)
+        self.fc7 = nn.Linear(hidden, hidden)
+        self.fc8 = nn.Linear(hidden, num_classes)
+        for m in self.modules():  # He initialization: the paper's N(0, 0.01) is for 227 px
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nonlinearity = "tanh" if activation == "tanh" else "relu"
+                nn.init.kaiming_normal_(m.weight, nonlinearity=nonlinearity)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        check_input(self, x)
+        x = self.pool(self.norm(self.act(self.conv1(x))))
+        x = self.pool(self.norm(self.act(self.conv2(x))))
+        x = self.act(self.conv4(self.act(self.conv3(x))))
+        x = self.pool(self.act(self.conv5(x)))  # (N, 128, 2, 2) at 24 px
+        x = torch.flatten(self.avgpool(x), 1)
+        x = self.act(self.fc6(self.dropout(x)))
+        x = self.act(self.fc7(self.dropout(x)))
+        return self.fc8(x)
+
+
+@register
+def alexnet_small(**kwargs) -> AlexNetSmall:
+    return AlexNetSmall(**kwargs)
+
+
 @register
 def alexnet(*, weights=None, **kwargs) -> AlexNet:
     return with_torchvision_weights(AlexNet(**kwargs), "alexnet", weights, **kwargs)

@@ -82,3 +82,19 @@ def test_photo_annotations_name_real_classes():
             assert imagenet.class_by_wnid(o["wnid"]).name == o["label"]
     with pytest.raises(imagenet.DataError, match="no annotations for 'coffee'"):
         imagenet.annotated_photo("coffee")
+
+
+def test_class_sample_grid_from_an_image_folder(tmp_path):
+    from PIL import Image
+
+    from course.data import load_image_folder
+    from course.viz.imagenet_plots import plot_class_samples
+
+    for wnid in ("n01440764", "n01443537"):
+        (tmp_path / "val" / wnid).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (40, 30), (60 * i, 90, 20)).save(tmp_path / "val" / wnid / f"{i}.JPEG")
+    dataset = load_image_folder(tmp_path, "val", image_size=16)
+    fig = plot_class_samples(dataset, [0, 1], per_class=3)
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
+    assert titles == ["tench", "goldfish"] and len(fig.axes) == 6

@@ -107,7 +107,7 @@ def plot_boxes(image, objects: list[dict], title: str = ""):
                                 colors=colours[: len(objects)], width=4, font_size=20,
                                 font=font_manager.findfont("DejaVu Sans"))  # fmt: skip
     fig, ax = plt.subplots(figsize=(6.5, 6.5))
-    ax.imshow(drawn.permute(1, 2, 0))
+    ax.imshow(drawn.permute(1, 2, 0).numpy())
     ax.set_axis_off()
     ax.set_title(title)
     fig.tight_layout()
@@ -123,7 +123,7 @@ def plot_class_samples(dataset, classes: list[int], per_class: int = 6):
     for row, label in zip(axes, classes, strict=True):
         picks = [i for i, t in enumerate(targets) if t == label][:per_class]
         for ax, i in zip(row, picks, strict=False):
-            ax.imshow(dataset[i][0].permute(1, 2, 0))
+            ax.imshow(dataset[i][0].permute(1, 2, 0).numpy())
         for ax in row:
             ax.set_axis_off()
         row[0].set_title(dataset.readable_classes[label], fontsize=8, loc="left")

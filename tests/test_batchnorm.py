@@ -1,0 +1,161 @@
+"""course.batchnorm.BatchNorm2d against torch.nn.BatchNorm2d, in training and evaluation mode."""
+
+import matplotlib
+import pytest
+import torch
+from torch import nn
+
+from course.batchnorm import BatchNorm2d
+
+matplotlib.use("Agg")
+
+SHAPES = [(8, 3, 5, 5), (2, 4, 1, 1), (16, 1, 3, 7), (1, 6, 4, 4)]
+SETTINGS = [
+    dict(),
+    dict(momentum=0.3, eps=1e-3),
+    dict(momentum=None),
+    dict(affine=False),
+    dict(track_running_stats=False),
+    dict(momentum=0.0),
+    dict(momentum=1.0),
+]
+
+
+def pair(channels: int, seed: int, **kwargs):
+    """Ours and PyTorch's, with the same (random, not default) scale and shift."""
+    ours, ref = BatchNorm2d(channels, **kwargs), nn.BatchNorm2d(channels, **kwargs)
+    if ref.affine:
+        g = torch.Generator().manual_seed(seed + 100)
+        with torch.no_grad():
+            ref.weight.copy_(torch.rand(channels, generator=g) + 0.5)
+            ref.bias.copy_(torch.randn(channels, generator=g))
+    ours.load_state_dict(ref.state_dict())
+    return ours, ref
+
+
+def batches(shape, seed: int, count: int = 4):
+    g = torch.Generator().manual_seed(seed)
+    # Not centred and not unit variance, so normalizing really has something to do.
+    return [torch.randn(shape, generator=g) * 3 + 2 for _ in range(count)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    "kwargs", SETTINGS, ids=lambda k: ",".join(map(str, k.items())) or "default"
+)
+def test_matches_pytorch_in_training_and_evaluation(shape, seed, kwargs):
+    ours, ref = pair(shape[1], seed, **kwargs)
+    for x in batches(shape, seed):  # training: batch statistics, running estimates updated
+        x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+        y1, y2 = ours(x1), ref(x2)
+        torch.testing.assert_close(y1, y2, rtol=1e-5, atol=1e-5)
+        upstream = torch.randn_like(y1)
+        (y1 * upstream).sum().backward()
+        (y2 * upstream).sum().backward()
+        torch.testing.assert_close(x1.grad, x2.grad, rtol=1e-4, atol=1e-4)
+        if ref.affine:
+            torch.testing.assert_close(ours.weight.grad, ref.weight.grad, rtol=1e-4, atol=1e-4)
+            torch.testing.assert_close(ours.bias.grad, ref.bias.grad, rtol=1e-4, atol=1e-4)
+        for name, buffer in ref.named_buffers():
+            torch.testing.assert_close(dict(ours.named_buffers())[name], buffer)
+    assert ours.state_dict().keys() == ref.state_dict().keys()
+    ours.eval(), ref.eval()  # evaluation: running estimates (or the batch, if not tracked)
+    x = batches(shape, seed + 7, 1)[0]
+    torch.testing.assert_close(ours(x), ref(x), rtol=1e-5, atol=1e-5)
+
+
+def test_running_variance_is_unbiased_and_momentum_weighted():
+    x = batches((4, 2, 3, 3), 0, 1)[0]
+    bn = BatchNorm2d(2, momentum=0.25)
+    bn(x)
+    var = x.var(dim=(0, 2, 3), unbiased=True)
+    torch.testing.assert_close(bn.running_var, 0.75 * torch.ones(2) + 0.25 * var)
+    torch.testing.assert_close(bn.running_mean, 0.25 * x.mean(dim=(0, 2, 3)))
+    assert bn.num_batches_tracked.item() == 1
+
+
+def test_cumulative_average_with_momentum_none():
+    xs = batches((5, 3, 2, 2), 3, 6)
+    bn = BatchNorm2d(3, momentum=None)
+    for x in xs:
+        bn(x)
+    expected = torch.stack([x.mean(dim=(0, 2, 3)) for x in xs]).mean(0)
+    torch.testing.assert_close(bn.running_mean, expected)
+    assert bn.num_batches_tracked.item() == len(xs)
+
+
+def test_training_output_is_normalized_and_eval_is_per_image():
+    bn = BatchNorm2d(4, affine=False)
+    x = batches((32, 4, 6, 6), 5, 1)[0]
+    y = bn(x)
+    torch.testing.assert_close(y.mean(dim=(0, 2, 3)), torch.zeros(4), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        y.var(dim=(0, 2, 3), unbiased=False), torch.ones(4), atol=1e-3, rtol=0
+    )
+    bn.eval()
+    alone, in_batch = bn(x[:1]), bn(x)[:1]
+    torch.testing.assert_close(alone, in_batch)
+
+
+def test_loads_pytorch_state_dict_both_ways():
+    ref = nn.BatchNorm2d(3)
+    ref(torch.randn(4, 3, 2, 2) + 1)
+    ours = BatchNorm2d(3)
+    ours.load_state_dict(ref.state_dict())
+    back = nn.BatchNorm2d(3)
+    back.load_state_dict(ours.state_dict())
+    for name, value in ref.state_dict().items():
+        torch.testing.assert_close(back.state_dict()[name], value)
+
+
+def test_reset_and_repr():
+    bn = BatchNorm2d(2)
+    bn(torch.randn(3, 2, 2, 2) + 5)
+    bn.reset_running_stats()
+    assert bn.num_batches_tracked.item() == 0
+    torch.testing.assert_close(bn.running_mean, torch.zeros(2))
+    assert (
+        repr(bn) == "BatchNorm2d(2, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    )
+
+
+def test_one_value_per_channel_fails_in_training_like_pytorch():
+    x = torch.randn(1, 3, 1, 1)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm2d(3)(x)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        BatchNorm2d(3)(x)
+    bn = BatchNorm2d(3).eval()  # evaluation uses running estimates: fine
+    assert bn(x).shape == x.shape
+
+
+@pytest.mark.parametrize(
+    "x, error, words",
+    [
+        (torch.randn(2, 5, 3, 3), ValueError, "num_features=3"),
+        (torch.randn(2, 3, 3), ValueError, "4D input"),
+        (torch.randn(2, 3, 3, 3, 3), ValueError, "4D input"),
+        (torch.ones(2, 3, 3, 3, dtype=torch.long), TypeError, "floating-point"),
+        ([[1.0]], TypeError, "torch.Tensor"),
+    ],
+)
+def test_bad_input_is_named(x, error, words):
+    with pytest.raises(error, match=words):
+        BatchNorm2d(3)(x)
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(num_features=0), "num_features"),
+        (dict(num_features=2.0), "num_features"),
+        (dict(num_features=True), "num_features"),
+        (dict(num_features=2, eps=0), "eps"),
+        (dict(num_features=2, momentum=1.5), "momentum"),
+        (dict(num_features=2, momentum="0.1"), "momentum"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        BatchNorm2d(**kwargs)

@@ -133,6 +133,17 @@ def test_vgg_family_and_configuration_c():
     assert parts["classifier"] / sum(parts.values()) > 0.89  # FC layers hold ~89%
 
 
+def test_vgg_head_for_small_inputs():
+    # 32x32 inputs end as 1x1 maps: fc_input=1 sizes the first FC layer for them, instead of
+    # repeating the one vector 49 times (what the 7x7 head's adaptive pooling would do).
+    small = get_model("vgg11", width=0.25, hidden=64, fc_input=1, num_classes=10)
+    first = small.classifier[0]
+    assert (first.in_features, first.out_features) == (128, 64)
+    assert small(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    paper = get_model("vgg11", width=0.25, hidden=64, num_classes=10)
+    assert paper.classifier[0].in_features == 128 * 49
+
+
 def test_googlenet_paper_keeps_a_real_5x5_branch():
     paper, tv = get_model("googlenet_paper"), get_model("googlenet")
     assert paper.inception3a.branch3[1].conv.kernel_size == (5, 5)
@@ -278,6 +289,7 @@ def test_summary_totals_and_shapes():
         ("vgg16", {"in_channels": 0}, r"in_channels must be an int >= 1, got 0"),
         ("vgg16", {"width": 0}, r"width must be a number > 0"),
         ("vgg16", {"head": "mlp"}, r"head must be 'fc' .* or 'gap', got 'mlp'"),
+        ("vgg11", {"fc_input": 0}, r"fc_input must be an int >= 1 \(7 in the paper\), got 0"),
         ("alexnet", {"dropout": 1.5}, r"dropout must be a probability in \[0, 1\), got 1.5"),
         ("alexnet_paper", {"activation": "gelu"}, r"activation must be 'relu' or 'tanh'"),
         ("resnet50", {"stride_on": "conv3"}, r"stride_on must be 'conv1' \(paper\) or 'conv2'"),

@@ -10,7 +10,8 @@ Layout and names follow torchvision (``features``, ``avgpool``, ``classifier``),
 ``vgg11`` ... ``vgg19_bn`` weights load into ``vgg11`` ... ``vgg19_bn`` here.
 
 Options for CPU-sized experiments: ``width`` scales every channel count, ``hidden`` sets the
-FC layers' size (4096 in the paper), ``head="gap"`` replaces the three FC layers by global
+FC layers' size (4096 in the paper), ``fc_input`` the side of the map the FC head sees (7 in
+the paper, where a 224x224 image ends as a 7x7 map; 1 for 32x32 inputs), ``head="gap"`` replaces the three FC layers by global
 average pooling and one linear layer ("today one linear layer is enough").
 Departure: the paper's A-LRN variant is left out (the paper found LRN did not help).
 """
@@ -73,6 +74,7 @@ class VGG(nn.Module):
         hidden: int = 4096,
         dropout: float = 0.5,
         head: Head = "fc",
+        fc_input: int = 7,
     ):
         super().__init__()
         check_common(num_classes, in_channels, width)
@@ -83,14 +85,16 @@ class VGG(nn.Module):
             raise ValueError(f"head must be 'fc' (paper: three FC layers) or 'gap', got {head!r}")
         if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
             raise ValueError(f"hidden must be an int >= 1 (4096 in the paper), got {hidden!r}")
+        if isinstance(fc_input, bool) or not isinstance(fc_input, int) or fc_input < 1:
+            raise ValueError(f"fc_input must be an int >= 1 (7 in the paper), got {fc_input!r}")
         self.in_channels, self.config = in_channels, config
         self.features, channels = make_features(CONFIGS[config], in_channels, batch_norm, width)
         if head == "fc":
             # The paper's head on a 7x7 map (224x224 input); adaptive pooling keeps other
             # input sizes working with the same weights, as in torchvision.
-            self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+            self.avgpool = nn.AdaptiveAvgPool2d((fc_input, fc_input))
             self.classifier = nn.Sequential(
-                nn.Linear(channels * 7 * 7, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+                nn.Linear(channels * fc_input**2, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
                 nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
                 nn.Linear(hidden, num_classes),
             )  # fmt: skip
@@ -114,7 +118,7 @@ class VGG(nn.Module):
     def forward(self, x):
         check_input(self, x)
         x = self.features(x)  # (N, 512, H/32, W/32)
-        x = self.avgpool(x)  # (N, 512, 7, 7) or (N, 512, 1, 1)
+        x = self.avgpool(x)  # (N, 512, fc_input, fc_input) or (N, 512, 1, 1)
         return self.classifier(torch.flatten(x, 1))
 
 

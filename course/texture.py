@@ -92,7 +92,10 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
 def style_loss(grams: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
     """Sum over layers of the squared Gram difference, each relative to the target's size,
     so every layer counts alike whatever its scale (0 = the same statistics)."""
-    return sum(((g - t) ** 2).sum() / (t**2).sum().clamp_min(1e-12) for g, t in zip(grams, targets))
+    if len(grams) != len(targets):
+        raise ValueError(f"got {len(grams)} Gram matrices for {len(targets)} targets")
+    pairs = zip(grams, targets, strict=True)
+    return sum(((g - t) ** 2).sum() / (t**2).sum().clamp_min(1e-12) for g, t in pairs)
 
 
 @dataclass

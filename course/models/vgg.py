@@ -11,8 +11,9 @@ Layout and names follow torchvision (``features``, ``avgpool``, ``classifier``),
 
 Options for CPU-sized experiments: ``width`` scales every channel count, ``hidden`` sets the
 FC layers' size (4096 in the paper), ``fc_input`` the side of the map the FC head sees (7 in
-the paper, where a 224x224 image ends as a 7x7 map; 1 for 32x32 inputs), ``head="gap"`` replaces the three FC layers by global
-average pooling and one linear layer ("today one linear layer is enough").
+the paper, where a 224x224 image ends as a 7x7 map; 1 for 32x32 inputs), ``head="gap"``
+replaces the three FC layers by global average pooling and one linear layer ("today one
+linear layer is enough").
 Departure: the paper's A-LRN variant is left out (the paper found LRN did not help).
 """
 
@@ -94,7 +95,8 @@ class VGG(nn.Module):
             # input sizes working with the same weights, as in torchvision.
             self.avgpool = nn.AdaptiveAvgPool2d((fc_input, fc_input))
             self.classifier = nn.Sequential(
-                nn.Linear(channels * fc_input**2, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+                nn.Linear(channels * fc_input**2, hidden),
+                nn.ReLU(inplace=True), nn.Dropout(dropout),
                 nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
                 nn.Linear(hidden, num_classes),
             )  # fmt: skip

@@ -7,9 +7,15 @@ Families (one file each): alexnet, vgg, googlenet, inception_bn, resnet.
 """
 
 from course.models.registry import AuxOutputs, get_model, list_models
-from course.models.summary import count_macs, format_summary, parameter_breakdown, summarize
+from course.models.summary import (
+    count_macs,
+    count_parameters,
+    format_summary,
+    parameter_breakdown,
+    summarize,
+)
 
 __all__ = [
-    "AuxOutputs", "count_macs", "format_summary", "get_model", "list_models",
+    "AuxOutputs", "count_macs", "count_parameters", "format_summary", "get_model", "list_models",
     "parameter_breakdown", "summarize",
 ]  # fmt: skip

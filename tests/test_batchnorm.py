@@ -159,3 +159,76 @@ def test_bad_input_is_named(x, error, words):
 def test_bad_arguments_are_named(kwargs, words):
     with pytest.raises(ValueError, match=words):
         BatchNorm2d(**kwargs)
+
+
+# --- the notebook's plots and the covariate-shift explorer --------------------------------------
+
+
+def test_derivative_ratio_matches_autograd():
+    from course.viz.batchnorm_plots import derivative_ratio
+
+    z = torch.linspace(-5, 5, 41, requires_grad=True)
+    for name, f, peak in (("sigmoid", torch.sigmoid, 0.25), ("tanh", torch.tanh, 1.0)):
+        (grad,) = torch.autograd.grad(f(z).sum(), z)
+        torch.testing.assert_close(derivative_ratio(z.detach(), name), grad / peak)
+    with pytest.raises(ValueError, match="activation"):
+        derivative_ratio(z, "relu")
+
+
+def test_plots_return_figures():
+    import matplotlib.pyplot as plt
+
+    from course.viz.batchnorm_plots import plot_layer_profile, plot_saturating_activations
+
+    fig = plot_saturating_activations()
+    assert [t.get_text() for t in fig.axes[0].get_legend().texts] == ["sigmoid", "tanh"]
+    fig2 = plot_layer_profile({"a": {"saturated": [0.1, 0.5], "gradient": [1e-5, 1e-3]}})
+    assert fig2.axes[1].get_yscale() == "log"
+    with pytest.raises(ValueError, match="differ in length"):
+        plot_layer_profile({"a": {"saturated": [0.1], "gradient": [1e-5, 1e-3]}})
+    plt.close("all")
+
+
+def fake_runs(steps=(0, 10, 20), layers=("tanh 1", "tanh 2")):
+    g = torch.Generator().manual_seed(0)
+    return {
+        run: {name: torch.randn(len(steps), 500, generator=g) * (1 + k) for name in layers}
+        for k, run in enumerate(("without BN", "with BN"))
+    }, list(steps)
+
+
+def test_shift_explorer_redraws_on_every_control():
+    import matplotlib.pyplot as plt
+
+    from course.viz.batchnorm_plots import ShiftExplorer
+
+    runs, steps = fake_runs()
+    explorer = ShiftExplorer(runs, steps)
+    first = explorer.picture.value
+    assert first[:4] == b"\x89PNG"
+    explorer.step.value = 20
+    after_step = explorer.picture.value
+    assert after_step != first
+    explorer.layer.value = "tanh 1"
+    assert explorer.picture.value not in (first, after_step)
+    assert explorer.step.max == 20 and explorer.step.step == 10
+    fig = explorer.draw("tanh 2", 12)  # nearest snapshot: step 10
+    assert len(fig.axes) == 4 and "step 10" in [
+        t.get_text() for t in fig.axes[0].get_legend().texts
+    ]
+    plt.close("all")
+
+
+def test_shift_explorer_rejects_inconsistent_records():
+    from course.viz.batchnorm_plots import ShiftExplorer
+
+    runs, steps = fake_runs()
+    with pytest.raises(ValueError, match="increasing"):
+        ShiftExplorer(runs, [0, 0, 1], draw=False)
+    with pytest.raises(ValueError, match=r"shape \(2, K\)"):
+        ShiftExplorer(runs, [0, 10], draw=False)
+    runs["with BN"].pop("tanh 2")
+    with pytest.raises(ValueError, match="records layers"):
+        ShiftExplorer(runs, steps, draw=False)
+    with pytest.raises(ValueError, match="unknown layer"):
+        ShiftExplorer(fake_runs()[0], steps, draw=False).draw("relu 9", 0)

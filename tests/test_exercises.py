@@ -2,9 +2,17 @@
 
 import numpy as np
 import pytest
+import torch
 from torch import nn
 
-from course.exercises import LECTURE_TASK, ConvParamsTask, random_conv_task
+from course.exercises import (
+    INCEPTION_4A,
+    LECTURE_TASK,
+    ConvParamsTask,
+    InceptionTask,
+    random_conv_task,
+)
+from course.models.googlenet import INCEPTION_TABLE, Inception, InceptionNaive
 
 
 def test_lecture_answer_is_what_pytorch_counts():
@@ -86,3 +94,46 @@ def test_variants_vary_and_repeat_by_seed():
 def test_invalid_task_is_refused():
     with pytest.raises(ValueError, match=r"in_channels \(6\) must be divisible by groups \(4\)"):
         ConvParamsTask(6, 8, 3, groups=4)
+
+
+# --- The Inception block exercise (notebook 05) -------------------------------------------------
+
+INCEPTION_ROWS = [
+    (192, *INCEPTION_TABLE["3a"]),
+    (480, *INCEPTION_TABLE["4a"]),
+    (7, 1, 2, 3, 4, 5, 6),
+]
+
+
+@pytest.mark.parametrize("row", INCEPTION_ROWS)
+def test_inception_answers_are_what_pytorch_counts(row):
+    task, block = InceptionTask(*row), Inception(*row)  # the paper's block: biases, no BN
+    pytorch_count = sum(p.numel() for p in block.parameters())
+    assert task.check(pytorch_count)
+    assert task.check_channels(block(torch.zeros(1, row[0], 5, 5)).shape[1])
+    for value, _ in task.known_mistakes():
+        assert value != pytorch_count and not task.check(value)
+
+
+def test_inception_mistakes_get_their_hints():
+    task = InceptionTask(480, 192, 96, 208, 16, 48, 64)
+    assert task == INCEPTION_4A
+    block = Inception(480, 192, 96, 208, 16, 48, 64)
+    weights_only = sum(m.weight.numel() for m in block.modules() if isinstance(m, nn.Conv2d))
+    assert "bias" in task.check(weights_only).message
+    naive = sum(p.numel() for p in InceptionNaive(480, 192, 208, 48).parameters())
+    assert "naive block" in task.check(naive).message
+    no_proj = sum(p.numel() for p in block.parameters()) - sum(
+        p.numel() for p in block.branch4.parameters()
+    )
+    assert "pool projection" in task.check(no_proj).message
+    assert "naive block" in task.check_channels(192 + 208 + 48 + 480).message
+    assert "not concatenated" in task.check_channels(512 + 96 + 16).message
+    assert task.check_channels(10**6).message.startswith("1,000,000 is too high")
+    assert str(task.check("512")).startswith("'512' is text")
+
+
+def test_inception_task_refuses_bad_rows():
+    with pytest.raises(ValueError, match="c3 must be an int >= 1, got 0"):
+        InceptionTask(192, 64, 96, 0, 16, 32, 32)
+    assert "480 channels" in INCEPTION_4A.question()

@@ -8,7 +8,14 @@ import torchvision
 from torch import nn
 
 from course.conv import ConvSpec
-from course.models import AuxOutputs, count_macs, get_model, list_models, parameter_breakdown
+from course.models import (
+    AuxOutputs,
+    count_depth,
+    count_macs,
+    get_model,
+    list_models,
+    parameter_breakdown,
+)
 from course.models.alexnet import AlexNetTwoTower
 from course.models.googlenet import Inception, InceptionNaive
 from course.models.resnet import BasicBlock, Bottleneck
@@ -322,3 +329,36 @@ def test_in_channels_mismatch_at_run_time():
         ValueError, match=r"expects a batch of images \(N, C, H, W\), got shape \(3, 32, 32\)"
     ):
         model(torch.zeros(3, 32, 32))
+
+
+@pytest.mark.parametrize(
+    "name, depth",
+    [("alexnet_paper", 8), ("vgg11", 11), ("vgg16_c", 16), ("vgg19", 19), ("googlenet_paper", 22),
+     ("googlenet", 22), ("resnet18", 18), ("resnet50", 50), ("resnet152", 152)],
+)  # fmt: skip
+def test_depth_is_the_number_in_the_name(name, depth):
+    # "22 layers deep (when counting only layers with parameters)": the GoogLeNet paper.
+    assert count_depth(get_model(name), (3, 224, 224)) == depth
+
+
+def test_depth_counts_the_longest_path_only():
+    stack = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 3), nn.Flatten(),
+                          nn.LazyLinear(3))  # fmt: skip
+    stack(torch.zeros(1, 1, 8, 8))
+    assert count_depth(stack, (1, 8, 8)) == 3
+
+    class TwoBranches(nn.Module):  # a 1-layer and a 2-layer branch, summed: depth 2
+        def __init__(self):
+            super().__init__()
+            self.short = nn.Conv2d(1, 1, 1)
+            self.long = nn.Sequential(nn.Conv2d(1, 1, 1), nn.Conv2d(1, 1, 1))
+
+        def forward(self, x):
+            return self.short(x) + self.long(x)
+
+    assert count_depth(TwoBranches(), (1, 4, 4)) == 2
+    assert (
+        count_depth(get_model("plain20"), (3, 32, 32))
+        == 20
+        == count_depth(get_model("resnet20"), (3, 32, 32))
+    )

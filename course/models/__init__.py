@@ -8,6 +8,7 @@ Families (one file each): alexnet, vgg, googlenet, inception_bn, resnet.
 
 from course.models.registry import AuxOutputs, get_model, list_models
 from course.models.summary import (
+    count_depth,
     count_macs,
     count_parameters,
     format_summary,
@@ -16,6 +17,6 @@ from course.models.summary import (
 )
 
 __all__ = [
-    "AuxOutputs", "count_macs", "count_parameters", "format_summary", "get_model", "list_models",
-    "parameter_breakdown", "summarize",
+    "AuxOutputs", "count_depth", "count_macs", "count_parameters", "format_summary",
+    "get_model", "list_models", "parameter_breakdown", "summarize",
 ]  # fmt: skip

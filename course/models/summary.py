@@ -5,6 +5,7 @@ matrix products); output shapes from forward hooks; nothing is counted by hand.
     rows = summarize(get_model("alexnet_paper"), (3, 227, 227))
     print(format_summary(rows))
     parameter_breakdown(get_model("vgg16"))      # {'features': 14714688, 'classifier': 123642856}
+    count_depth(get_model("resnet50"), (3, 224, 224))  # 50: weight layers on the longest path
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import FlopCounterMode
 
 
@@ -105,3 +109,48 @@ def parameter_breakdown(model: nn.Module) -> dict[str, int]:
     if own:
         parts["(own)"] = sum(p.numel() for p in own)
     return parts
+
+
+# Operations that make a "layer" when counting depth: layers with weights, as papers count them
+# (VGG-16 = 13 convolutions + 3 FC layers; pools, norms and activations do not count).
+_WEIGHT_OPS = {F.conv2d, F.linear}
+
+
+class _DepthTracker(TorchFunctionMode):
+    """Follows every tensor through the forward pass and remembers how many weight layers
+    lie on the longest path from the input to it (a residual sum takes the longer branch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth: dict[int, int] = {}
+        self.alive: list[torch.Tensor] = []  # keeps ids unique while we look them up
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        inputs = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+        depth = max((self.depth.get(id(t), 0) for t in inputs), default=0)
+        depth += func in _WEIGHT_OPS
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor):
+                self.depth[id(t)] = max(depth, self.depth.get(id(t), 0))
+                self.alive.append(t)
+        return out
+
+
+def count_depth(model: nn.Module, input_size: tuple[int, int, int]) -> int:
+    """Weight layers (convolutions and linear layers) on the longest path from input to output,
+    for one image in evaluation mode: the depth in a network's name (VGG-16: 16, GoogLeNet: 22,
+    ResNet-50: 50). Branches side by side count once; projection shortcuts are not on the
+    longest path."""
+    input_size = _check_input_size(input_size)
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    tracker = _DepthTracker()
+    try:
+        with torch.no_grad(), tracker:
+            out = model(torch.zeros(1, *input_size, device=device))
+    finally:
+        model.train(was_training)
+    return tracker.depth.get(id(out), 0)

@@ -1,0 +1,61 @@
+"""How large are the gradients, layer by layer? One backward pass on one batch, measured.
+
+    norms = layer_gradient_norms(get_model("plain56", in_channels=1), images, labels)
+    [(name, norm) for name, norm in norms][:2]   # [('conv1', 0.41), ('layer1.0.conv1', 0.38)]
+
+The norm is the Euclidean (Frobenius) norm of a layer's weight gradient, for the mean
+cross-entropy loss of the batch. The model runs in training mode (BatchNorm normalizes with the
+batch's statistics, as in training) and is left as it was found: same mode, no gradients kept,
+BatchNorm running statistics restored.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+WEIGHTED = (nn.Conv2d, nn.Linear)  # the layers a network's depth counts
+
+
+def weighted_layers(model: nn.Module, kinds=WEIGHTED) -> list[tuple[str, nn.Module]]:
+    """(name, module) of every layer of ``kinds`` in registration order (input to output for the
+    course's models)."""
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, kinds)]
+
+
+def layer_gradient_norms(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    kinds=WEIGHTED,
+) -> list[tuple[str, float]]:
+    """(layer name, norm of its weight gradient) for every layer of ``kinds``, input to output.
+
+    ``images``: float (N, C, H, W), already normalized; ``labels``: int64 (N,).
+    """
+    if not torch.is_tensor(images) or images.ndim != 4 or not images.is_floating_point():
+        shape = tuple(images.shape) if torch.is_tensor(images) else type(images).__name__
+        raise ValueError(f"images must be a float tensor (N, C, H, W), got {shape}")
+    if not torch.is_tensor(labels) or labels.shape != images.shape[:1]:
+        shape = tuple(labels.shape) if torch.is_tensor(labels) else type(labels).__name__
+        raise ValueError(f"labels must be a tensor of shape ({len(images)},), got {shape}")
+    layers = weighted_layers(model, kinds)
+    if not layers:
+        raise ValueError(f"the model has no layers of kinds {kinds}")
+    buffers = copy.deepcopy({k: v for k, v in model.state_dict().items() if "running" in k
+                             or "num_batches" in k})  # fmt: skip
+    was_training = model.training
+    saved_grads = [p.grad for p in model.parameters()]
+    model.train()
+    try:
+        model.zero_grad(set_to_none=True)
+        F.cross_entropy(model(images), labels).backward()
+        return [(name, m.weight.grad.norm().item()) for name, m in layers]
+    finally:  # leave the model as it was: mode, gradients, BatchNorm statistics
+        for p, g in zip(model.parameters(), saved_grads, strict=True):
+            p.grad = g
+        model.load_state_dict(buffers, strict=False)
+        model.train(was_training)

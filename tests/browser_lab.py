@@ -1,0 +1,443 @@
+"""Helpers for tests/test_browser.py: JupyterLab and headless Chromium, started and stopped by
+PID, and the checks made on a notebook's widgets in a real browser.
+
+- ``widget_cells`` finds the widgets a notebook has: cells whose STORED outputs hold a widget
+  view (mime type ``application/vnd.jupyter.widget-view+json``), so a new notebook with widgets
+  is picked up without editing the tests.
+- ``lab_server`` serves a temporary copy of ``notebooks/`` (outputs stripped, so every widget
+  seen comes from the live kernel) on 127.0.0.1 with a random token.
+- ``chromium`` starts Debian's Chromium itself (so its PID is known) and connects Playwright to
+  it over the DevTools protocol; Playwright never downloads a browser.
+- ``LabPage`` opens a notebook, runs all cells, and checks errors, rendering and reactions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+STDERR_MIME = "application/vnd.jupyter.stderr"
+CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run", "--no-default-browser-check", "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+]  # fmt: skip
+# What JupyterLab shows instead of a widget when the widget manager cannot render it.
+NOT_RENDERED = ("Loading widget", "Error displaying widget", "model not found")
+RUN_TIMEOUT_S = 300  # running all cells of one notebook in fast mode
+RENDER_TIMEOUT_S = 30  # a widget view appearing after its cell ran
+REACT_TIMEOUT_S = 15  # the widget's display changing after a control moved
+MAX_CONTROLS_TRIED = 5  # per widget, before declaring that nothing reacts
+
+
+# --- which notebooks have widgets ------------------------------------------------------------
+
+
+def widget_cells(notebook: Path) -> dict[int, int]:
+    """Cell index -> number of widget views among that cell's stored outputs."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    found = {}
+    for index, cell in enumerate(cells):
+        views = sum(WIDGET_MIME in out.get("data", {}) for out in cell.get("outputs", []))
+        if views:
+            found[index] = views
+    return found
+
+
+def widget_notebooks(folder: Path) -> list[Path]:
+    """The notebooks in ``folder`` with widgets. One that is not valid JSON (being written
+    right now) is left out here; its own nbval test reports it."""
+    found = []
+    for notebook in sorted(Path(folder).glob("*.ipynb")):
+        with contextlib.suppress(ValueError, KeyError):
+            if widget_cells(notebook):
+                found.append(notebook)
+    return found
+
+
+def missing_requirements() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Python package playwright is missing: pip install playwright (no browser download)"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"Chromium is missing at {CHROMIUM}: apt-get install chromium"
+    return None
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen, grace_s: float = 10) -> None:
+    """Stop a process started with start_new_session=True: SIGTERM to its process group
+    (the group id is its PID), then SIGKILL when it does not exit within grace_s."""
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5)):
+        if process.poll() is not None:
+            break
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(wait_s)
+    with contextlib.suppress(ProcessLookupError):  # leftover children of the group
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def copy_notebooks(source: Path, target: Path) -> Path:
+    """Copy the notebooks with outputs and saved widget state stripped: a widget seen in the
+    browser must then come from the kernel, not from what the notebook file stored."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for path in target.glob("*.ipynb"):
+        try:
+            notebook = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue  # being written right now: not one of those tested here
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+        notebook["metadata"].pop("widgets", None)
+        path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    return target
+
+
+@dataclass
+class LabServer:
+    url: str
+    token: str
+    process: subprocess.Popen
+    log: Path
+
+    def api(self, method: str, path: str):
+        request = urllib.request.Request(
+            f"{self.url}/api/{path}", method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as response:  # 127.0.0.1 only
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        for session in self.api("GET", "sessions"):
+            self.api("DELETE", f"sessions/{session['id']}")
+
+
+@contextlib.contextmanager
+def lab_server(root: Path, work: Path, env: dict[str, str]) -> Iterator[LabServer]:
+    """JupyterLab serving ``root`` on 127.0.0.1 with a random token; Jupyter's config, runtime
+    and data folders and Lab's settings live in ``work``. Stopped by PID on exit."""
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(env)
+    for name in ("config", "runtime", "data"):  # keep the user's Jupyter folders untouched
+        env[f"JUPYTER_{name.upper()}_DIR"] = str(work / name)
+    settings = work / "settings"
+    # Every cell stays in the DOM (no virtual scrolling), so each can be found and checked.
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    # No "get notified about news?" pop-up over the screenshots (and nothing fetched).
+    notes = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notes.parent.mkdir(parents=True)
+    notes.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True",
+        f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={work / 'workspaces'}", "--expose-app-in-browser",
+    ]  # fmt: skip
+    log = work / "lab.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                   cwd=root, start_new_session=True)  # fmt: skip
+    server = LabServer(f"http://127.0.0.1:{port}", token, process, log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited early:\n{log.read_text()[-3000:]}")
+            with contextlib.suppress(OSError):
+                server.api("GET", "status")
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"JupyterLab did not answer in 120 s:\n{log.read_text()[-3000:]}"
+                )
+            time.sleep(0.5)
+        yield server
+    finally:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            server.api("POST", "shutdown")  # also shuts down the kernels
+            process.wait(15)
+        stop_process(process)
+
+
+@contextlib.contextmanager
+def chromium(work: Path):
+    """Headless Chromium started by PID, with Playwright connected to it. Yields the browser."""
+    from playwright.sync_api import sync_playwright
+
+    profile = work / "chromium-profile"
+    profile.mkdir(parents=True)
+    log = work / "chromium.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    playwright = browser = None
+    try:
+        port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 60
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Chromium did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        port = port_file.read_text().split()[0]
+        playwright = sync_playwright().start()
+        browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+        yield browser
+    finally:
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                browser.close()
+        if playwright is not None:
+            playwright.stop()
+        stop_process(process)
+
+
+# --- one notebook in the browser --------------------------------------------------------------
+
+_OPEN = """async (path) => {
+  const app = window.jupyterapp;
+  await app.started;
+  await app.restored;
+  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  app.shell.activateById(panel.id);
+  window.coursePanel = panel;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return kernel ? kernel.name : null;
+}"""
+
+_RUN_ALL = """async (timeoutMs) => {
+  const app = window.jupyterapp;
+  app.shell.activateById(window.coursePanel.id);
+  const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), timeoutMs));
+  return await Promise.race([app.commands.execute('notebook:run-all-cells'), timeout]);
+}"""
+
+# Marks every cell's node with its index and reports each code cell's execution and errors.
+_CELLS = """() => window.coursePanel.content.widgets.map((cell, index) => {
+  cell.node.setAttribute('data-course-cell', String(index));
+  if (cell.model.type !== 'code') return null;
+  const outputs = cell.model.outputs.toJSON();
+  return {
+    index, source: cell.model.sharedModel.getSource(), count: cell.model.executionCount,
+    errors: outputs.filter((o) => o.output_type === 'error')
+                   .map((o) => `${o.ename}: ${o.evalue}`),
+  };
+}).filter((cell) => cell !== null)"""
+
+# What a widget shows, leaving out the control being moved (marked data-course-control):
+# its HTML (images' src included) and the values of the other form controls.
+_SNAPSHOT = """(root) => {
+  const values = [];
+  root.querySelectorAll('input, select, textarea').forEach((c) => {
+    if (!c.closest('[data-course-control]')) values.push(c.value);
+  });
+  const copy = root.cloneNode(true);
+  copy.querySelectorAll('[data-course-control]').forEach((node) => node.remove());
+  return copy.innerHTML + '\\n' + values.join('\\n');
+}"""
+
+# Controls to try, in order: (kind, CSS selector of the control's widget node).
+CONTROLS = [
+    ("slider", ".widget-slider"),
+    ("dropdown", ".widget-dropdown"),
+    ("select", ".widget-select"),
+    ("toggle buttons", ".widget-toggle-buttons"),
+    ("radio buttons", ".widget-radio"),
+    ("checkbox", ".widget-checkbox"),
+    ("toggle button", ".widget-toggle-button"),
+    ("button", "button.widget-button"),
+]
+
+
+class WidgetCheckFailed(AssertionError):
+    pass
+
+
+class LabPage:
+    """A browser page with one notebook open in JupyterLab."""
+
+    def __init__(self, browser, server: LabServer, notebook: str):
+        self.server, self.notebook = server, notebook
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.page = self.context.new_page()
+        self.console_errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        self.page.goto(f"{server.url}/lab?reset&token={server.token}")
+        self.page.wait_for_function("window.jupyterapp !== undefined", timeout=120_000)
+        kernel = self.page.evaluate(_OPEN, notebook)
+        if kernel is None:
+            raise WidgetCheckFailed(f"{notebook}: JupyterLab started no kernel for it")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.context.close()
+
+    def run_all(self) -> list[dict]:
+        """Run every cell; fail naming each cell that did not run or raised an error."""
+        result = self.page.evaluate(_RUN_ALL, RUN_TIMEOUT_S * 1000)
+        cells = self.page.evaluate(_CELLS)
+        problems = [
+            f"cell {c['index']} raised {error}" for c in cells for error in c["errors"]
+        ]  # fmt: skip
+        stderr = self.page.locator(f'.jp-OutputArea-output[data-mime-type="{STDERR_MIME}"]')
+        for output in stderr.all():
+            text = output.inner_text()
+            if "Traceback" in text:
+                cell = output.evaluate("(n) => n.closest('[data-course-cell]').dataset.courseCell")
+                problems.append(f"cell {cell} shows a traceback: {text[-500:]}")
+        if result == "timeout":
+            problems.append(f"running all cells took more than {RUN_TIMEOUT_S} s")
+        not_run = [c["index"] for c in cells if c["source"].strip() and c["count"] is None]
+        if not_run:
+            problems.append(f"cells {not_run} did not run")
+        if problems:
+            raise WidgetCheckFailed(f"{self.notebook}: " + "; ".join(problems))
+        return cells
+
+    def widget_outputs(self, cell: int, expected: int):
+        """The cell's widget views, once all ``expected`` of them rendered as widgets."""
+        area = self.page.locator(f'[data-course-cell="{cell}"] .jp-Cell-outputArea')
+        # The cell's own outputs (not those of an Output widget nested inside a widget).
+        views = area.locator(":scope > .jp-OutputArea-child > .jp-OutputArea-output")
+        deadline = time.monotonic() + RENDER_TIMEOUT_S
+        while True:
+            rendered = [
+                v for v in views.all()
+                if v.locator(":scope > .jupyter-widgets").count()
+                and not any(text in v.inner_text() for text in NOT_RENDERED)
+            ]  # fmt: skip
+            if len(rendered) >= expected:
+                return rendered
+            if time.monotonic() > deadline:
+                shown = area.inner_text() if area.count() else "(no output)"
+                raise WidgetCheckFailed(
+                    f"{self.notebook} cell {cell}: {expected} widget(s) expected, "
+                    f"{len(rendered)} rendered as a widget within {RENDER_TIMEOUT_S} s; "
+                    f"the cell shows: {shown[:300]!r}"
+                    + (f"; page errors: {self.console_errors[:3]}" if self.console_errors else "")
+                )
+            time.sleep(0.5)
+
+    def check_reacts(self, view, cell: int, number: int, shots: Path) -> str:
+        """Move controls of the widget ``view`` (the cell's widget ``number``) one by one until
+        what the widget shows (outside the moved control) changes; screenshots it before and
+        after into ``shots``; returns a description of the control that worked."""
+        label = f"{Path(self.notebook).stem}-cell{cell}-widget{number}"
+        view.screenshot(path=shots / f"{label}-before.png")
+        tried = []
+        for kind, selector in CONTROLS:
+            for control in view.locator(selector).all():
+                if len(tried) >= MAX_CONTROLS_TRIED:
+                    break
+                if not control.is_visible() or control.is_disabled() or _is_disabled(control):
+                    continue
+                name = _describe(kind, control)
+                control.evaluate("(n) => n.setAttribute('data-course-control', '')")
+                try:
+                    before = view.evaluate(_SNAPSHOT)
+                    if not _move(kind, control):
+                        continue  # it cannot move (e.g. a slider whose min equals its max)
+                    tried.append(name)
+                    deadline = time.monotonic() + REACT_TIMEOUT_S
+                    while time.monotonic() < deadline:
+                        if view.evaluate(_SNAPSHOT) != before:
+                            _wait_until_still(view)  # e.g. a readout changes before a picture
+                            view.screenshot(path=shots / f"{label}-after.png")
+                            return name
+                        time.sleep(0.25)
+                finally:
+                    control.evaluate("(n) => n.removeAttribute('data-course-control')")
+        raise WidgetCheckFailed(
+            f"{self.notebook} cell {cell}, widget {number}: nothing it shows changed within "
+            f"{REACT_TIMEOUT_S} s after moving each of these controls: {tried or 'none found'}"
+        )
+
+
+def _wait_until_still(view, quiet_s: float = 1.0, limit_s: float = 10) -> None:
+    """Wait until what the widget shows stays the same for quiet_s (at most limit_s)."""
+    last, deadline = view.evaluate(_SNAPSHOT), time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = view.evaluate(_SNAPSHOT)
+        if now == last:
+            return
+        last = now
+
+
+def _is_disabled(control) -> bool:
+    return control.evaluate(
+        "(n) => n.matches('.mod-disabled, [disabled]') || !!n.querySelector('[disabled]')"
+    )
+
+
+def _describe(kind: str, control) -> str:
+    label = control.locator(".widget-label").first
+    text = label.inner_text().strip() if label.count() else control.inner_text().strip()
+    return f"{kind} {text[:40]!r}" if text else kind
+
+
+def _move(kind: str, control) -> bool:
+    """Change the control's value the way a user would; False when it cannot change."""
+    if kind == "slider":
+        handle, readout = control.locator(".noUi-handle").first, control.locator(".widget-readout")
+        value = readout.inner_text()
+        for key in ("ArrowRight", "ArrowLeft"):  # left when it already sits at its maximum
+            handle.focus()
+            handle.press(key)
+            time.sleep(0.2)
+            if readout.inner_text() != value:
+                return True
+        return False
+    if kind in ("dropdown", "select"):
+        select = control.locator("select").first
+        count, chosen = select.evaluate("(s) => [s.options.length, s.selectedIndex]")
+        if count < 2:
+            return False
+        select.select_option(index=1 if chosen != 1 else 0)
+        return True
+    if kind in ("toggle buttons", "radio buttons"):
+        choices = control.locator("button:not(.mod-active), input[type=radio]:not(:checked)")
+        if not choices.count():
+            return False
+        choices.first.click()
+        return True
+    if kind == "checkbox":
+        control.locator("input").first.click()
+        return True
+    control.click()  # a toggle button or a button
+    return True

@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 FETCHERS = {"urlopen", "urlretrieve", "load_state_dict_from_url", "get_state_dict", "download_url"}
 
 
+LOOKUPS = {"torch.hub.get_dir"}  # where torch's cache is: reads a setting, fetches nothing
 OPT_IN = "# opt-in download"  # marks the one line that downloads when the caller asks
 
 
@@ -28,7 +29,8 @@ def downloads_in(source: str) -> list[str]:
         if not isinstance(node, ast.Call) or OPT_IN in lines[node.lineno - 1]:
             continue
         name = ast.unparse(node.func)
-        if name.split(".")[-1] in FETCHERS or name.startswith(("torch.hub.", "requests.")):
+        fetches = name.startswith(("torch.hub.", "requests.")) and name not in LOOKUPS
+        if name.split(".")[-1] in FETCHERS or fetches:
             found.append(name)
         for kw in node.keywords:
             literal = isinstance(kw.value, ast.Constant) and kw.value.value not in (None, False)
@@ -75,6 +77,7 @@ def test_the_scan_finds_downloads():
         "vgg16(weights=VGG16_Weights.DEFAULT)"
     ]
     assert downloads_in("torch.hub.load('a', 'b')") == ["torch.hub.load"]
+    assert downloads_in("torch.hub.get_dir()") == []  # a path, not a download
     assert downloads_in("f(download=opted_in); vgg16(weights=None)") == []
     assert downloads_in("w.get_state_dict()  # opt-in download") == []
 

@@ -26,11 +26,20 @@ NOTEBOOKS = REPO / "notebooks"
 def run(path: Path, store: bool, timeout: int) -> float:
     notebook = nbformat.read(path, as_version=4)
     start = time.perf_counter()
+    last = [start]
+
+    def report_slow_cell(cell, cell_index, **_):  # progress for long runs: cells over 10 s
+        now = time.perf_counter()
+        if now - last[0] > 10:
+            print(f"  {path.name} cell {cell_index}: {now - last[0]:.0f} s", flush=True)
+        last[0] = now
+
     client = NotebookClient(
         notebook,
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
+        on_cell_executed=report_slow_cell,
     )
     client.execute()
     elapsed = time.perf_counter() - start

@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test install lint notebooks clean-venv
+.PHONY: lab test install lint notebooks screenshots clean-venv
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: install
 # Re-run every notebook in full mode and store its outputs (see scripts/run_notebooks.py).
 notebooks: install
 	$(PY) scripts/run_notebooks.py $(NOTEBOOKS)
+
+# Pictures of every widget in a real JupyterLab (the browser tests), for README.md.
+screenshots: install
+	COURSE_SCREENSHOTS=docs/screenshots $(PY) -m pytest -m browser tests/test_browser.py -q
 
 clean-venv:
 	rm -rf $(VENV)

@@ -5,12 +5,14 @@ tests/browser_lab.py), JupyterLab runs all its cells in fast mode; then no cell 
 error, each widget must render as a widget (not as its text fallback), and moving one of its
 controls must change what it shows. Screenshots of each widget go to the test's tmp_path.
 
-Select or skip these tests with `-m browser` / `-m "not browser"`. Without Playwright or
+Select or skip these tests with `-m browser` / `-m "not browser"`; `make screenshots` keeps
+the screenshots in docs/screenshots/. Without Playwright or
 Chromium they skip locally, but fail under CI=true so that CI cannot pass without them.
 """
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import browser_lab as lab
@@ -76,6 +78,17 @@ def test_widgets_render_and_react_in_jupyterlab(notebook_page, tmp_path):
         for number, view in enumerate(notebook_page.widget_outputs(cell, count)):
             control = notebook_page.check_reacts(view, cell, number, tmp_path)
             print(f"cell {cell}, widget {number}: rendered; moving the {control} changed it")
+    keep_screenshots(tmp_path)
+
+
+def keep_screenshots(shots: Path) -> None:
+    """With COURSE_SCREENSHOTS=folder (``make screenshots``), keep each widget's picture after
+    its control moved, e.g. for the README's docs/screenshots/."""
+    folder = os.environ.get("COURSE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for shot in shots.glob("*-after.png"):
+            shutil.copy(shot, Path(folder) / shot.name.replace("-after", ""))
 
 
 def test_widget_notebooks_are_found():

@@ -179,6 +179,8 @@ class GradientNormExplorer:
         self.draw_enabled = draw
         self.depth.observe(lambda change: self.show(change["new"]), names="value")
         self.widget = w.VBox([self.depth, self.readout, self.picture])
+        for other in self.DEPTHS:  # all at once, so that moving the slider answers at once
+            self.norms(other)
         self.show(depth)
 
     def norms(self, depth: int) -> dict[str, list[float]]:

@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from course.viz.history_plots import finish_panels
+
 SATURATED = 0.1  # a unit is "saturated" where its derivative is below 10% of its maximum
 
 
@@ -70,13 +72,7 @@ def plot_layer_profile(profiles: dict[str, dict[str, list[float]]], title: str |
     ax_s.set(xlabel="layer", ylabel="fraction saturated", ylim=(-0.03, 1.03),
              title="units in the saturated zone")  # fmt: skip
     ax_g.set(xlabel="layer", ylabel="gradient norm", title="gradient reaching each layer")
-    for ax in (ax_s, ax_g):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish_panels(fig, (ax_s, ax_g), title)
 
 
 class ShiftExplorer:

@@ -20,6 +20,7 @@ from torch import nn
 from course.gradients import layer_gradient_norms
 from course.models import get_model
 from course.models.summary import count_parameters
+from course.viz.history_plots import finish_panels
 
 # --- block diagrams ----------------------------------------------------------------------------
 
@@ -133,13 +134,7 @@ def plot_training_errors(histories: dict, title: str | None = None):
                     label=f"{name} test")  # fmt: skip
     ax_plain.set(title="plain networks", xlabel="epoch", ylabel="error")
     ax_res.set(title="residual networks", xlabel="epoch")
-    for ax in (ax_plain, ax_res):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish_panels(fig, (ax_plain, ax_res), title)
 
 
 def plot_gradient_norms(curves: dict[str, list[float]], title: str | None = None):

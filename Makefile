@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test install lint notebooks screenshots clean-venv
+.PHONY: lab test test-portable install lint notebooks screenshots clean-venv
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ lab: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The notebooks once more as another machine runs them: PyTorch's generic CPU kernels (no AVX,
+# so no bf16 either) on one thread, and the embedded Fashion-MNIST subset instead of the full
+# set. Every compared output must still match (CI runs this after `make test`).
+PORTABLE_ENV := ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 \
+	COURSE_FASHION_MNIST=$(CURDIR)/data/fashion-mnist-subset
+
+test-portable: install
+	$(PORTABLE_ENV) $(PY) -m pytest notebooks $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check course tests scripts

@@ -35,6 +35,7 @@ DATA_DIR_ENV = "COURSE_DATA_DIR"
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 DOWNLOAD_DIR = Path.home() / ".cache" / "course" / "fashion-mnist"
 REPO_DIR = Path(__file__).resolve().parent.parent
+INSTALLED_DATA_DIR = Path(__file__).resolve().parent / "_data"  # see [tool.setuptools] in pyproject
 
 # IDX file names of the original distribution, per split: (images, labels).
 _FILES = {
@@ -78,13 +79,16 @@ class ImageSet:
 
 
 def data_dir() -> Path:
-    """The course's ``data/`` folder (``$COURSE_DATA_DIR`` overrides it).
-
-    It sits beside the ``course`` package in the repository, so the package is installed
-    editable (``pip install -e .``); elsewhere, point ``$COURSE_DATA_DIR`` at the folder.
-    """
+    """The course's data folder: ``$COURSE_DATA_DIR`` if set, else ``data/`` of the clone the
+    package runs from (``pip install -e .``), else the copy installed with the package
+    (``pip install .`` puts the repository's ``data/`` in ``course/_data``)."""
     override = os.environ.get(DATA_DIR_ENV)
-    return Path(override).expanduser() if override else REPO_DIR / "data"
+    if override:
+        return Path(override).expanduser()
+    in_clone = REPO_DIR / "data"
+    if (REPO_DIR / "pyproject.toml").is_file() and in_clone.is_dir():
+        return in_clone
+    return INSTALLED_DATA_DIR
 
 
 def shown_path(path: Path) -> str:
@@ -266,19 +270,44 @@ def load_fashion_mnist(
             _download_fashion_mnist(DOWNLOAD_DIR, opted_in=download)
             name, folder = "full set downloaded now", DOWNLOAD_DIR
         if named_by_user and not has_fashion_mnist(folder, split):
-            # Let read_fashion_mnist_folder say exactly what is missing.
-            read_fashion_mnist_folder(folder, split)
+            try:  # let read_fashion_mnist_folder say exactly what is missing
+                read_fashion_mnist_folder(folder, split)
+            except DataError as exc:
+                raise DataError(f"{exc}\n{_how_to_fix(name)}") from None
         if has_fashion_mnist(folder, split):
-            images, labels = read_fashion_mnist_folder(folder, split)
+            try:
+                images, labels = read_fashion_mnist_folder(folder, split)
+            except DataError as exc:  # say which look-up place the broken copy came from
+                raise DataError(f"{exc}\n{_how_to_fix(name)}") from None
             result = ImageSet(images, labels, FASHION_MNIST_CLASSES, split, name, folder)
             if verbose:
                 print(result.describe())
             return result
     raise DataError(
         f"Fashion-MNIST ({split}) was found nowhere; the embedded subset should be in "
-        f"{embedded_fashion_mnist_dir()} -- is this a complete clone of the course? "
-        f"Or install Debian's dataset-fashion-mnist, or pass download=True."
+        f"{embedded_fashion_mnist_dir()}. {_how_to_fix('embedded subset')}"
     )
+
+
+def _how_to_fix(source: str) -> str:
+    """What a user can do about a missing or broken copy from one look-up place."""
+    elsewhere = (
+        f"Or name a folder with the full set: load_fashion_mnist(root=...) or "
+        f"${FASHION_MNIST_ENV}=/path; Debian: sudo apt-get install dataset-fashion-mnist."
+    )
+    if source == f"${FASHION_MNIST_ENV} folder":
+        return (
+            f"The folder comes from ${FASHION_MNIST_ENV}: point the variable at a folder with "
+            f"the four Fashion-MNIST files, or unset it to use the other copies."
+        )
+    if source == "embedded subset":
+        return (
+            f"The subset ships in the course's data/ folder: restore it with git in a clone, "
+            f"or set ${DATA_DIR_ENV} to a copy of that folder. {elsewhere}"
+        )
+    if source == "folder you named":
+        return f"Check the root= you passed. {elsewhere}"
+    return f"Reinstall that copy or delete it. {elsewhere}"
 
 
 # --- a user's own image folders (ImageNet, Imagenette, any class-per-folder tree) -----------

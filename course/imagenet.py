@@ -13,11 +13,12 @@ neither nltk nor WordNet.
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from course.data import DataError, data_dir
+from course.data import DATA_DIR_ENV, DataError, data_dir
 
 PATH_SEPARATOR = " > "
 ROOT_SYNSET = "entity.n.01"
@@ -56,10 +57,11 @@ def _read_tsv(name: str) -> list[dict[str, str]]:
     path = imagenet_dir() / name
     if not path.is_file():
         raise DataError(
-            f"ImageNet metadata file {path} is missing; it is committed with the course in "
+            f"ImageNet metadata file {path} is missing; it ships with the course in "
             f"data/imagenet/ (restore it with git, or rebuild it with "
-            f"scripts/make_imagenet_metadata.py). If the course was installed without -e, "
-            f"set COURSE_DATA_DIR to the repository's data/ folder."
+            f"scripts/make_imagenet_metadata.py). ${DATA_DIR_ENV}, when set, must point at a "
+            f"copy of the course's data/ folder; it is now "
+            f"{os.environ.get(DATA_DIR_ENV, 'not set')!r}."
         )
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
@@ -159,7 +161,11 @@ def annotated_photo(name: str = "astronaut"):
     path = data_dir() / "annotations" / f"{name}.json"
     if not path.is_file():
         available = sorted(p.stem for p in path.parent.glob("*.json"))
-        raise DataError(f"no annotations for {name!r} in {path.parent}; available: {available}")
+        raise DataError(
+            f"no annotations for {name!r} in {path.parent}; available: {available}. "
+            f"They ship in the course's data/annotations/ (${DATA_DIR_ENV}, when set, must point "
+            f"at a copy of the course's data/ folder)."
+        )
     notes = json.loads(path.read_text(encoding="utf-8"))
     image = torch.from_numpy(getattr(photos, name)()).permute(2, 0, 1).contiguous()
     return image, notes["objects"]

@@ -18,6 +18,7 @@ import operator
 import os
 import platform
 import random
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -131,6 +132,51 @@ def describe_device(device: torch.device | str) -> str:
     return f"cpu ({torch.get_num_threads()} threads, {platform.processor() or platform.machine()})"
 
 
+def _cpu_flags_and_model() -> tuple[set[str], str]:
+    """The CPU's feature flags and model name from /proc/cpuinfo (Linux); elsewhere none."""
+    flags, model = set(), platform.processor() or platform.machine()
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return flags, model
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags" and not flags:
+            flags = set(value.split())
+        elif key.strip() == "model name" and value.strip():
+            model = value.strip()
+    return flags, model
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when the CPU has bf16 instructions (AVX512-BF16, AMX; Linux only) and PyTorch's CPU
+    kernels may use AVX-512. Without both, bf16 is emulated and trains slower than fp32 (so
+    ``ATEN_CPU_CAPABILITY=avx2`` or ``default`` also turns it off)."""
+    if torch.backends.cpu.get_cpu_capability() not in ("AVX512", "AVX512_BF16", "AMX"):
+        return False
+    flags, _ = _cpu_flags_and_model()
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def describe_machine() -> dict[str, str | int | bool]:
+    """What a training figure depends on: CPU model, cores, native bf16, PyTorch's CPU kernels,
+    versions. Stored with results so a reader knows where they come from."""
+    import sys
+
+    _, model = _cpu_flags_and_model()
+    return {
+        "cpu": model,
+        "cores": os.cpu_count() or 1,
+        "torch_threads": torch.get_num_threads(),
+        "native_bf16": cpu_has_native_bf16(),
+        "cpu_kernels": torch.backends.cpu.get_cpu_capability(),
+        "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        "torch": torch.__version__,
+        "python": sys.version.split()[0],
+        "system": f"{platform.system()} {platform.machine()}",
+    }
+
+
 def environment_report() -> list[tuple[str, str]]:
     """(what, value) pairs describing this set-up: versions, device, data found, fast mode."""
     import sys
@@ -162,3 +208,37 @@ def environment_report() -> list[tuple[str, str]]:
         rows.append((f"Fashion-MNIST, {name}", f"{'found' if found else 'not found'}: {where}"))
     rows.append(("fast mode", f"{'on' if fast_mode() else 'off'} (${FAST_ENV})"))
     return rows
+
+
+# --- where the stored notebook outputs come from ---------------------------------------------
+
+STORED_RUNS_FILE = "stored_outputs.json"  # in notebooks/, written by scripts/run_notebooks.py
+
+
+def describe_stored_runs(path: str | Path) -> str:
+    """Where the outputs stored in the notebooks come from, read from the file that
+    ``scripts/run_notebooks.py`` writes beside them: machine, PyTorch and the data of each
+    full run. The same text on every machine (it describes the stored run, not this one)."""
+    import json
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: it is written by scripts/run_notebooks.py when it stores the "
+            f"notebooks' outputs (restore it with git in a clone of the course)"
+        )
+    runs = json.loads(path.read_text(encoding="utf-8"))["notebooks"]
+    groups: dict[str, list[str]] = {}
+    for name, run in sorted(runs.items()):
+        machine = run["machine"]
+        where = (
+            f"{machine['cpu']}, {machine['cores']} cores, native bf16 "
+            f"{'yes' if machine['native_bf16'] else 'no'}, PyTorch {machine['torch']}; "
+            f"Fashion-MNIST: {run['data']}"
+        )
+        groups.setdefault(where, []).append(name[:2])
+    lines = [
+        f"notebooks {', '.join(names)}: {where}" if len(groups) > 1 else where
+        for where, names in groups.items()
+    ]
+    return "\n".join(lines)

@@ -50,7 +50,7 @@ from torch import nn
 
 from course.batches import Preprocess, TensorBatches, check_images
 from course.models.registry import AuxOutputs
-from course.runtime import pick_device
+from course.runtime import cpu_has_native_bf16, pick_device
 
 CHECKPOINT_FORMAT = 1
 AUX_WEIGHT = 0.3  # GoogLeNet paper, Section 6
@@ -105,15 +105,6 @@ class History:
 
 
 # --- devices, precision, distributed ------------------------------------------------------------
-
-
-def cpu_has_native_bf16() -> bool:
-    """True on CPUs with bf16 instructions (AVX512-BF16, AMX); Linux only, else False."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def choose_precision(device: torch.device, precision: str) -> torch.dtype | None:

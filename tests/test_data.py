@@ -159,8 +159,34 @@ def test_named_folder_without_files_says_which(tmp_path):
 
 def test_environment_variable_folder_must_hold_the_data(tmp_path, monkeypatch):
     monkeypatch.setenv(data.FASHION_MNIST_ENV, str(tmp_path / "missing"))
-    with pytest.raises(DataError, match="missing"):
+    with pytest.raises(DataError, match=r"missing(.|\n)*comes from \$COURSE_FASHION_MNIST"):
         load_fashion_mnist(verbose=False)
+
+
+def test_a_broken_copy_from_the_variable_names_the_variable(tmp_path, monkeypatch):
+    make_folder(tmp_path / "env")
+    path = tmp_path / "env" / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-4])
+    monkeypatch.setenv(data.FASHION_MNIST_ENV, str(tmp_path / "env"))
+    with pytest.raises(DataError, match=r"(?s)truncated.*\$COURSE_FASHION_MNIST.*unset it"):
+        load_fashion_mnist(verbose=False)
+
+
+def test_a_missing_subset_names_course_data_dir(no_system_sources, tmp_path, monkeypatch):
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "not-the-data"))
+    with pytest.raises(DataError, match=r"(?s)found nowhere.*\$COURSE_DATA_DIR.*COURSE_FASHION"):
+        load_fashion_mnist(verbose=False)
+
+
+def test_data_dir_order(tmp_path, monkeypatch):
+    """$COURSE_DATA_DIR, else the clone's data/, else the copy installed in the package."""
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    assert data.data_dir() == REPO / "data"  # these tests run from a clone
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
+    assert data.data_dir() == tmp_path
+    monkeypatch.delenv(data.DATA_DIR_ENV)
+    monkeypatch.setattr(data, "REPO_DIR", tmp_path)  # as in site-packages: no clone around
+    assert data.data_dir() == data.INSTALLED_DATA_DIR
 
 
 def test_truncated_gzip_file(tmp_path):

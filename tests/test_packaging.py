@@ -1,6 +1,11 @@
-"""pyproject.toml and environment.yml list the same packages with the same lower bounds."""
+"""pyproject.toml and environment.yml list the same packages with the same lower bounds; a
+non-editable install carries the data it needs and works from any folder."""
 
+import os
 import re
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -8,8 +13,9 @@ import pytest
 tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
 
 REPO = Path(__file__).resolve().parent.parent
-# conda-forge names that differ from PyPI's.
-CONDA_TO_PYPI = {"pytorch": "torch"}
+# conda-forge names that differ from PyPI's (conda-forge's feedstocks: pytorch-cpu/pytorch,
+# playwright-python). A PyPI name on the left of this table is not a conda-forge package.
+CONDA_TO_PYPI = {"pytorch": "torch", "playwright-python": "playwright"}
 
 
 def parse(requirement: str) -> tuple[str, str]:
@@ -52,3 +58,59 @@ def test_python_floor_agrees():
 def test_ranges_not_pins():
     for name, spec in pyproject_requirements().items():
         assert spec.startswith(">=") and "==" not in spec, f"{name}{spec} should be a range"
+
+
+def test_environment_yml_uses_conda_forge_names():
+    conda_listed = set()
+    in_pip = False
+    for line in (REPO / "environment.yml").read_text().splitlines():
+        item = re.fullmatch(r"(\s+)- ([A-Za-z0-9_.\-]+).*", line.split("#")[0].rstrip())
+        if line.strip() == "- pip:":
+            in_pip = True
+        elif item and not in_pip:
+            conda_listed.add(item.group(2).lower())
+    wrong = {pypi: conda for conda, pypi in CONDA_TO_PYPI.items() if pypi in conda_listed}
+    assert not wrong, f"environment.yml uses PyPI names; conda-forge calls them {wrong}"
+
+
+def test_every_subpackage_is_installed():
+    """pyproject lists the packages by hand (course._data maps to data/): a new subpackage
+    missing from the list would be left out of `pip install .`."""
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    on_disk = {
+        ".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "course").rglob("__init__.py")
+    }
+    assert set(setuptools["packages"]) == on_disk | {"course._data"}
+    assert setuptools["package-dir"] == {"course._data": "data"}
+
+
+def test_a_non_editable_install_finds_its_data(tmp_path):
+    """What `pip install .` gives, used from a folder outside the clone: the embedded
+    Fashion-MNIST subset and the ImageNet metadata load from the installed package."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "dist"), str(REPO)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (wheel,) = (tmp_path / "dist").glob("course-*.whl")
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    assert (site / "course" / "_data" / "imagenet" / "classes.tsv").is_file()
+    probe = """
+import course, course.data as data
+from course.imagenet import load_imagenet_classes
+assert data.data_dir() == data.INSTALLED_DATA_DIR, data.data_dir()
+subset = data.read_fashion_mnist_folder(data.embedded_fashion_mnist_dir(), "train")
+train = data.load_fashion_mnist("train", verbose=False)
+print(course.__file__, len(subset[1]), len(train), load_imagenet_classes()[388].name)
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_DATA_DIR", "PYTHONPATH")}
+    env["PYTHONPATH"] = str(site)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    where, n_subset, n_train, panda = result.stdout.split(maxsplit=3)
+    assert Path(where).is_relative_to(site)  # the installed copy, not the clone
+    assert int(n_subset) == 6_000 and int(n_train) >= 6_000 and panda.strip() == "giant panda"

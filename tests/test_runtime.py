@@ -1,5 +1,6 @@
 """Seeding, device choice and fast mode."""
 
+import json
 import random
 
 import numpy as np
@@ -102,3 +103,42 @@ def test_environment_report_names_the_data_sources():
     report = dict(runtime.environment_report())
     assert report["PyTorch"] == torch.__version__
     assert report["Fashion-MNIST, embedded subset"].startswith("found")
+
+
+def test_native_bf16_needs_avx512_kernels(monkeypatch):
+    """bf16 autocast only where PyTorch may use the CPU's bf16 instructions: ATEN_CPU_CAPABILITY
+    set to avx2 or default makes it emulated (slower than fp32), so fit must not choose it."""
+    monkeypatch.setattr(runtime, "_cpu_flags_and_model", lambda: ({"avx512_bf16"}, "cpu"))
+    for capability, native in (("AVX512", True), ("AVX2", False), ("DEFAULT", False)):
+        monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda c=capability: c)
+        assert runtime.cpu_has_native_bf16() is native
+    monkeypatch.setattr(runtime, "_cpu_flags_and_model", lambda: ({"avx512f"}, "cpu"))
+    assert runtime.cpu_has_native_bf16() is False
+
+
+def test_describe_machine_says_what_results_depend_on():
+    machine = runtime.describe_machine()
+    assert machine["torch"] == torch.__version__
+    assert machine["cores"] >= 1 and isinstance(machine["native_bf16"], bool)
+    assert machine["cpu_kernels"] == torch.backends.cpu.get_cpu_capability()
+
+
+def test_describe_stored_runs(tmp_path):
+    machine = {"cpu": "Some CPU", "cores": 2, "native_bf16": False, "torch": "2.9.0"}
+    runs = {
+        "03_alexnet.ipynb": {"machine": machine, "data": "the embedded subset (6,000 ...)"},
+        "04_vgg.ipynb": {"machine": machine, "data": "the embedded subset (6,000 ...)"},
+    }
+    path = tmp_path / "stored.json"
+    path.write_text(json.dumps({"notebooks": runs}))
+    text = runtime.describe_stored_runs(path)
+    assert text == (
+        "Some CPU, 2 cores, native bf16 no, PyTorch 2.9.0; "
+        "Fashion-MNIST: the embedded subset (6,000 ...)"
+    )
+    runs["04_vgg.ipynb"] = {"machine": {**machine, "native_bf16": True}, "data": "x"}
+    path.write_text(json.dumps({"notebooks": runs}))
+    first, second = runtime.describe_stored_runs(path).splitlines()
+    assert first.startswith("notebooks 03: Some CPU") and second.startswith("notebooks 04: ")
+    with pytest.raises(FileNotFoundError, match="scripts/run_notebooks.py"):
+        runtime.describe_stored_runs(tmp_path / "missing.json")

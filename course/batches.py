@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
+from course.checks import as_int
+
 
 @dataclass(frozen=True)
 class Preprocess:
@@ -41,12 +43,12 @@ class Preprocess:
     def __post_init__(self):
         for name in ("size", "crop", "channels"):
             value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
-                raise ValueError(f"{name} must be None or an int >= 1, got {value!r}")
-        if isinstance(self.pad, bool) or not isinstance(self.pad, int) or self.pad < 0:
-            raise ValueError(f"pad must be an int >= 0, got {self.pad!r}")
+            if value is not None:
+                try:
+                    object.__setattr__(self, name, as_int(value, name, 1))
+                except ValueError:
+                    raise ValueError(f"{name} must be None or an int >= 1, got {value!r}") from None
+        object.__setattr__(self, "pad", as_int(self.pad, "pad", 0))
         if len(self.mean) != len(self.std) or any(s <= 0 for s in self.std):
             raise ValueError(
                 f"mean and std need one value per channel, std > 0: {self.mean}, {self.std}"

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from course.checks import as_int
+
 Pair = tuple[int, int]
 PerSide = tuple[Pair, Pair]  # ((top, bottom), (left, right))
 PaddingArg = int | Pair | PerSide | str
@@ -34,11 +36,7 @@ PADDING_WORDS = ("same", "valid")
 
 
 def _int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+    return as_int(value, name, minimum)
 
 
 def as_pair(value, name: str, minimum: int = 1) -> Pair:

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from course.checks import as_int
+
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -337,13 +339,48 @@ def find_image_folder(root: str | Path, split: str | None = None) -> Path:
 
 
 def readable_class_names(folder_names: list[str]) -> list[str]:
-    """Folder names as readable names: ImageNet wnids become 'tench', others stay as they are."""
-    from course.imagenet import load_imagenet_classes
+    """Folder names as readable names: ImageNet wnids become 'tench', others stay as they are
+    (a cats/dogs tree needs no ImageNet metadata at all)."""
+    import re
 
     if isinstance(folder_names, str):
         raise ValueError(f"folder_names must be a list of names, got the string {folder_names!r}")
+    if not any(re.fullmatch(r"n\d{8}", name) for name in folder_names):
+        return list(folder_names)
+    from course.imagenet import load_imagenet_classes
+
     by_wnid = {c.wnid: c.name for c in load_imagenet_classes()}
     return [by_wnid.get(name, name) for name in folder_names]
+
+
+def _image_files(folder: Path, seen: set[str] | None = None) -> list[Path]:
+    """Image files under ``folder``, following links but never into a real folder in ``seen``
+    or visited before (a link back up the tree would otherwise list the same images again
+    and again); ``seen`` may hold the other classes' folders."""
+    found, seen = [], set() if seen is None else seen
+    for here, subfolders, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(here)
+        if real in seen and here != str(folder):
+            subfolders[:] = []  # a loop, or another class's folder: do not go into it
+            continue
+        seen.add(real)
+        subfolders.sort()
+        found += [Path(here) / f for f in sorted(files) if f.lower().endswith(IMAGE_SUFFIXES)]
+    return found
+
+
+def _read_image(path: str):
+    """torchvision's image reader, with the file named when it fails (truncated or not an
+    image): a DataLoader worker would otherwise report a bare PIL error."""
+    from torchvision.datasets.folder import default_loader
+
+    try:
+        return default_loader(path)
+    except Exception as exc:
+        raise DataError(
+            f"cannot read image {path}: {type(exc).__name__}: {exc}. The file is damaged or "
+            f"not an image; replace or delete it."
+        ) from None
 
 
 def load_image_folder(
@@ -359,11 +396,14 @@ def load_image_folder(
     ImageNet evaluation) and centre-cropped to ``image_size``; the result's
     ``readable_classes`` holds names such as 'tench' for ImageNet wnids.
     """
-    from torchvision import datasets
     from torchvision.transforms import v2
 
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
-        raise ValueError(f"image_size must be a positive int, got {image_size!r}")
+    from course.image_folder import LoopSafeImageFolder
+
+    try:
+        image_size = as_int(image_size, "image_size", 1)
+    except ValueError:
+        raise ValueError(f"image_size must be a positive int, got {image_size!r}") from None
     if transform is not None and not callable(transform):
         raise ValueError(f"transform must be callable (e.g. a v2.Compose), got {transform!r}")
     folder = find_image_folder(root, split)
@@ -374,7 +414,7 @@ def load_image_folder(
             v2.CenterCrop(image_size),
         ])  # fmt: skip
     try:
-        dataset = datasets.ImageFolder(str(folder), transform=transform)
+        dataset = LoopSafeImageFolder(str(folder), transform=transform, loader=_read_image)
     except FileNotFoundError as exc:  # class folders without a single image
         raise DataError(f"{folder}: {exc}") from None
     dataset.readable_classes = readable_class_names(dataset.classes)

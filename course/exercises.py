@@ -12,6 +12,7 @@ import numbers
 import random
 from dataclasses import dataclass
 
+from course.checks import as_int
 from course.conv import ConvSpec, as_pair
 
 
@@ -167,7 +168,7 @@ _CHANNELS = [1, 3, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
 
 def random_conv_task(seed: int | None = None) -> ConvParamsTask:
     """A fresh variant of the lecture's mini-task: other sizes, sometimes groups or no bias."""
-    rng = random.Random(seed)
+    rng = random.Random(None if seed is None else as_int(seed, "seed"))
     c_in, c_out = rng.choice(_CHANNELS), rng.choice(_CHANNELS)
     groups = 1
     if rng.random() < 0.3:  # grouped or depthwise
@@ -195,9 +196,7 @@ class InceptionTask:
 
     def __post_init__(self):
         for name in ("in_channels", "c1", "r3", "c3", "r5", "c5", "proj"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            object.__setattr__(self, name, as_int(getattr(self, name), name, 1))
 
     def question(self) -> str:
         return (

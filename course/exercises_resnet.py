@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from course.checks import as_int
 from course.exercises import Feedback, _as_count
 from course.models.resnet import Bottleneck, conv1x1
 from course.models.summary import count_parameters
@@ -32,9 +33,7 @@ class BottleneckTask:
 
     def __post_init__(self):
         for name in ("in_channels", "width", "stride"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            object.__setattr__(self, name, as_int(getattr(self, name), name, 1))
         if self.stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2 (as in ResNet), got {self.stride!r}")
 

@@ -199,9 +199,11 @@ def environment_report() -> list[tuple[str, str]]:
         rows.append(("ipywidgets", ipywidgets.__version__))
     except ImportError:
         rows.append(("ipywidgets", "not installed: widgets will not show"))
-    device = pick_device()
     rows.append(("devices found", ", ".join(available_devices())))
-    rows.append(("training device", describe_device(device)))
+    try:
+        rows.append(("training device", describe_device(pick_device())))
+    except (ValueError, TypeError) as exc:  # e.g. COURSE_DEVICE=cuda on a machine without one
+        rows.append(("training device", f"none: {exc}. Fix or unset ${DEVICE_ENV}."))
     for name, folder in data.fashion_mnist_sources():
         found = data.has_fashion_mnist(folder, "train") and data.has_fashion_mnist(folder, "test")
         where = data.shown_path(folder)

@@ -166,14 +166,17 @@ def cached_weights_file(arch: str = "vgg19") -> Path | None:
     there (nothing is downloaded); None otherwise."""
     from torchvision.models import get_model_weights
 
-    url = get_model_weights(arch).DEFAULT.url
-    path = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    from course.models.pretrained import cache_path
+
+    path = cache_path(get_model_weights(arch).DEFAULT.url)
     return path if path.is_file() else None
 
 
 def load_vgg19(download: bool = False) -> tuple[nn.Module, str]:
     """VGG-19 and a sentence saying which weights it has: ImageNet weights when torch's cache
-    holds them or ``download=True`` (about 550 MB, once), random initialization otherwise."""
+    holds them or ``download=True`` (about 550 MB, once), random initialization otherwise.
+    A cached file that fails torchvision's hash, or holds more than tensors, is refused
+    (``course.models.pretrained.PretrainedWeightsError``), never unpickled."""
     from course.models import get_model
 
     if not isinstance(download, bool):

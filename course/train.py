@@ -49,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.batches import Preprocess, TensorBatches, check_images
+from course.checks import as_int
 from course.models.registry import AuxOutputs
 from course.runtime import cpu_has_native_bf16, pick_device
 
@@ -174,12 +175,49 @@ def as_tensors(data, name: str) -> tuple[torch.Tensor, torch.Tensor]:
             f"pair of tensors or a torch Dataset, got {type(data).__name__}"
         )
     check_images(images, f"{name} images")
-    return images, torch.as_tensor(labels).long()
+    labels = torch.as_tensor(labels)
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise ValueError(
+            f"{name} labels must be integer class indices, got {labels.dtype} (values would be "
+            f"cut to integers silently); convert whole-number labels with labels.long()"
+        )
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise ValueError(
+            f"{name} has {len(images):,} images but labels of shape {tuple(labels.shape)}; "
+            f"it needs one label per image"
+        )
+    if len(images) == 0:
+        raise ValueError(f"{name} is empty: 0 images (check how it was sliced or filtered)")
+    return images, labels.long()
+
+
+def num_outputs(model: nn.Module) -> int | None:
+    """How many classes the model predicts: its last Linear layer's outputs (None if none)."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    return linears[-1].out_features if linears else None
+
+
+def check_labels(labels, model: nn.Module, name: str) -> None:
+    """Labels outside 0..classes-1 would fail deep inside the loss (a device-side assert on
+    CUDA); say so before any compute."""
+    classes = num_outputs(model)
+    if classes is None or labels is None or len(labels) == 0:
+        return
+    labels = torch.as_tensor(labels)
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= classes:
+        raise ValueError(
+            f"{name} labels range from {low} to {high}, but the model predicts {classes} classes "
+            f"(labels 0..{classes - 1}); build it with num_classes={max(high + 1, classes)} or "
+            f"fix the labels"
+        )
 
 
 def make_batches(data, name, batch_size, preprocess, device, *, train, seed, dist: Distributed):
     """TensorBatches for in-memory data; a DataLoader for a Dataset (image folders)."""
     if is_dataset(data):
+        if len(data) == 0:
+            raise ValueError(f"{name} is empty: a Dataset with 0 images")
         return DatasetBatches(
             data, batch_size, preprocess, device, train=train, seed=seed, dist=dist
         )
@@ -288,18 +326,26 @@ def evaluate(
     precision: str = "fp32",
 ) -> dict[str, float]:
     """Loss and accuracy of ``model`` on ``data``, seeing it as ``preprocess`` says (use
-    ``history.preprocess`` from ``fit``). ``tta``: 'none', 'flip' (image and its mirror) or
-    'ten_crop' (AlexNet's 10 views); the softmax outputs of the views are averaged."""
+    ``history.preprocess`` from ``fit``; without it, the one ``fit`` last trained this model
+    with). ``tta``: 'none', 'flip' (image and its mirror) or 'ten_crop' (AlexNet's 10 views);
+    the softmax outputs of the views are averaged."""
     if tta not in ("none", "flip", "ten_crop"):
         raise ValueError(f"tta must be 'none', 'flip' or 'ten_crop', got {tta!r}")
     device = pick_device(device) if device is not None else next(model.parameters()).device
     if preprocess is None:
-        preprocess = Preprocess((0.5,), (0.5,), channels=getattr(model, "in_channels", None))
-    elif isinstance(preprocess, dict):
+        preprocess = getattr(model, "course_preprocess", None)
+        if preprocess is None:
+            raise ValueError(
+                "evaluate needs to know how the model saw its training images (normalization, "
+                "size): pass history.preprocess from fit, or a Preprocess; this model was not "
+                "trained by fit in this session, so it will not guess"
+            )
+    if isinstance(preprocess, dict):
         preprocess = Preprocess(
             **{k: tuple(v) if isinstance(v, list) else v for k, v in preprocess.items()}
         )
     images, labels = as_tensors(data, "data")
+    check_labels(labels, model, "data")
     dtype = choose_precision(device, precision)
     was_training = model.training
     model.eval()
@@ -325,8 +371,10 @@ def evaluate(
 
 def atomic_save(obj, path: Path) -> None:
     """Write to a temporary file in the same folder, then rename it over ``path``: a crash or
-    an interrupt during the write leaves the previous file as it was."""
+    an interrupt during the write leaves the previous file as it was. Temporary files that a
+    killed process left behind are removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
@@ -336,6 +384,99 @@ def atomic_save(obj, path: Path) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 : -len(".tmp")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but is not ours, or no signals here (Windows): leave its file
+        return True
+    return True
+
+
+def check_checkpoint_path(checkpoint: Path, resume: bool) -> None:
+    """Before any training: the checkpoint can be written, and writing it loses nothing."""
+    if checkpoint.is_dir():
+        raise CheckpointError(
+            f"checkpoint={str(checkpoint)!r} is a folder; name a file in it, e.g. "
+            f"{str(checkpoint / 'run.pt')!r}"
+        )
+    if checkpoint.exists() and not resume:
+        try:
+            held = f"epoch {load_checkpoint(checkpoint)['epoch']} of an earlier run"
+        except CheckpointError:
+            held = "a file that is not a readable checkpoint"
+        raise CheckpointError(
+            f"{checkpoint} already holds {held}; nothing was trained or overwritten. Pass "
+            f"resume=True to continue that run, choose another checkpoint path, or delete the "
+            f"file to start again."
+        )
+    try:
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        probe = checkpoint.with_name(f".{checkpoint.name}.{os.getpid()}.tmp")
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise CheckpointError(
+            f"checkpoints cannot be written to {checkpoint.parent} ({exc.strerror or exc}); "
+            f"choose a checkpoint path in a folder you can write to"
+        ) from None
+
+
+def describe_run(model: nn.Module, **settings) -> dict:
+    """What a checkpoint's run was: the model (registry name and options when built by
+    get_model, else its class) and the settings a resumed run must share."""
+    build = getattr(model, "course_build", None)
+    described = (
+        {"name": build["name"], "options": {k: repr(v) for k, v in build["options"].items()}}
+        if build is not None
+        else {"class": f"{type(model).__module__}.{type(model).__qualname__}"}
+    )
+    return {"model": described, **settings}
+
+
+def check_resumable(state: dict, model: nn.Module, run: dict, path: Path) -> None:
+    """Refuse a checkpoint of another model, shape or training set-up, naming the difference."""
+    stored = state.get("run")
+    if stored is not None:  # checkpoints written before runs were described have none
+        if stored["model"] != run["model"]:
+            raise CheckpointError(
+                f"{path} was written by a run of another model: {stored['model']}, not "
+                f"{run['model']}; resume with the model it was trained with, or start a new run "
+                f"with another checkpoint path"
+            )
+        for key, value in run.items():
+            # epochs may grow: a resumed run can go on longer (its cosine schedule stretches)
+            if key not in ("model", "epochs") and stored.get(key) != value:
+                raise CheckpointError(
+                    f"{path} was trained with {key}={stored.get(key)!r}, this call asks for "
+                    f"{key}={value!r}; a resumed run continues exactly, so pass "
+                    f"{key}={stored.get(key)!r}, or start a new run with another checkpoint path"
+                )
+    ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
+    if ours.keys() != theirs.keys():
+        missing, extra = sorted(ours.keys() - theirs.keys()), sorted(theirs.keys() - ours.keys())
+        raise CheckpointError(
+            f"{path} holds the weights of another architecture: it lacks {missing[:3]} and has "
+            f"{extra[:3]} that this model does not; build the model it was trained with"
+        )
+    for key, shape in ours.items():
+        if theirs[key] != shape:
+            raise CheckpointError(
+                f"{path} holds {key} of shape {theirs[key]}, this model has {shape}: it was "
+                f"built with other options (width, num_classes, in_channels?); build it as the "
+                f"checkpoint's run did"
+            )
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -468,6 +609,12 @@ def fit(
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint= (the file to resume from)")
+    if checkpoint is not None and dist.main:
+        check_checkpoint_path(checkpoint, resume)
+    run = describe_run(
+        model, optimizer=optimizer, lr=lr, weight_decay=weight_decay, epochs=epochs,
+        batch_size=batch_size, seed=seed,
+    )  # fmt: skip
 
     torch.manual_seed(seed)
     model.to(device)
@@ -487,6 +634,10 @@ def fit(
         if val is not None
         else None
     )
+    for name, data in (("train", train), ("val", val)):
+        if data is not None:
+            check_labels(_labels_of(data, name), model, name)
+    model.course_preprocess = preprocess.to_dict()  # what evaluate() uses when not told
     steps = len(train_batches) * epochs
     optimizer = make_optimizer(optimizer, model, lr, weight_decay)
     warmup = max(1, round(warmup_epochs * len(train_batches)))
@@ -497,6 +648,7 @@ def fit(
     start_epoch = 0
     if resume:
         state = load_checkpoint(checkpoint)
+        check_resumable(state, model, run, checkpoint)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -533,7 +685,9 @@ def fit(
                 metrics.update(_validate(net, val_batches, dtype, device, dist))
             _record(history, epoch, metrics, optimizer)
             if checkpoint is not None and dist.main:
-                atomic_save(_state(model, optimizer, scheduler, scaler, epoch, history), checkpoint)
+                atomic_save(
+                    _state(model, optimizer, scheduler, scaler, epoch, history, run), checkpoint
+                )
             dist.barrier()
             show.epoch_done(history)
     except KeyboardInterrupt:
@@ -549,9 +703,14 @@ def fit(
                 },
                 saved,
             )
-            print(
-                f"interrupted in epoch {epoch}: the weights at that moment are in {saved}; "
+            where = (
                 f"{checkpoint} holds epoch {epoch - 1}, and fit(..., resume=True) goes on from it"
+                if epoch > 1
+                else f"no epoch had finished, so there is no {checkpoint.name} to resume from: "
+                f"run fit again without resume=True"
+            )
+            print(
+                f"interrupted in epoch {epoch}: the weights at that moment are in {saved}; {where}"
             )
         elif dist.main:
             print(f"interrupted in epoch {epoch}; the model keeps the weights it had")
@@ -571,8 +730,7 @@ def make_optimizer(name: str, model: nn.Module, lr: float, weight_decay: float):
 
 def _check_fit_arguments(epochs, batch_size, lr, weight_decay, warmup_epochs, log_every) -> None:
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("log_every", log_every)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        as_int(value, name, 1)
     if not isinstance(lr, (int, float)) or not 0 < lr < 10:
         raise ValueError(f"lr must be a number in (0, 10), got {lr!r}")
     if not isinstance(weight_decay, (int, float)) or weight_decay < 0:
@@ -695,9 +853,16 @@ def _record(history: History, epoch: int, metrics: dict, optimizer) -> None:
         getattr(history, key).append(value)
 
 
-def _state(model, optimizer, scheduler, scaler, epoch, history) -> dict:
+def _labels_of(data, name: str):
+    if is_dataset(data):
+        return getattr(data, "targets", None)  # ImageFolder keeps them; others: not checked
+    return as_tensors(data, name)[1]
+
+
+def _state(model, optimizer, scheduler, scaler, epoch, history, run) -> dict:
     return {
         "format": CHECKPOINT_FORMAT,
+        "run": run,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
@@ -719,11 +884,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m course.train", description="Train a course model on Fashion-MNIST."
     )
-    parser.add_argument("--model", required=True, help=f"one of: {', '.join(list_models())}")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--width", type=float, default=None, help="channel multiplier")
+    parser.add_argument("--model", required=True, choices=list_models(), metavar="MODEL",
+                        help=f"one of: {', '.join(list_models())}")  # fmt: skip
+    parser.add_argument("--epochs", type=_positive(int), default=10)
+    parser.add_argument("--batch-size", type=_positive(int), default=128)
+    parser.add_argument("--lr", type=_positive(float), default=1e-3)
+    parser.add_argument("--width", type=_positive(float), default=None, help="channel multiplier")
+    parser.add_argument(
+        "--image-size", type=_positive(int), default=None,
+        help="resize the 28x28 images to this size (default: 28, or the smallest size the "
+        "model takes, e.g. 32 for VGG)",
+    )  # fmt: skip
     parser.add_argument(
         "--data", default=None, help="Fashion-MNIST folder (default: look-up order)"
     )
@@ -740,20 +911,34 @@ def main(argv: list[str] | None = None) -> None:
     test = load_fashion_mnist("test", args.data, verbose=dist.main)
     options = {"width": args.width} if args.width is not None else {}
     model = get_model(args.model, num_classes=10, in_channels=1, **options)
+    smallest = model.min_input_size or 1
+    size = args.image_size or max(28, smallest)
+    if size < smallest:
+        parser.error(f"--image-size {size}: {args.model} needs at least {smallest}")
+    preprocess = None  # fit's default: the 28x28 images, random shifts and flips
+    if size != 28:
+        sample = train.images[:10_000]
+        preprocess = Preprocess.for_images(sample, size=size, crop=size, pad=4, flip=True)
+        if dist.main:
+            print(f"images resized to {size}x{size} ({args.model} needs at least {smallest})")
     out = args.out or Path("runs") / args.model
-    history = fit(
-        model,
-        train,
-        test,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        device=args.device,
-        checkpoint=out / "checkpoint.pt",
-        resume=args.resume,
-        seed=args.seed,
-        live_plot=False,
-    )
+    try:
+        history = fit(
+            model,
+            train,
+            test,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            preprocess=preprocess,
+            device=args.device,
+            checkpoint=out / "checkpoint.pt",
+            resume=args.resume,
+            seed=args.seed,
+            live_plot=False,
+        )
+    except CheckpointError as exc:
+        parser.error(f"{exc} On the command line: --resume goes on, --out names another folder.")
     if dist.main:
         (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1) + "\n")
         print(f"wrote {out / 'checkpoint.pt'} and {out / 'history.json'}")
@@ -761,6 +946,21 @@ def main(argv: list[str] | None = None) -> None:
         import torch.distributed as torch_dist
 
         torch_dist.destroy_process_group()
+
+
+def _positive(kind):
+    """An argparse type: a number of ``kind`` above 0, or a one-line error (not a traceback)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+
+    return parse
 
 
 if __name__ == "__main__":

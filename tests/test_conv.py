@@ -1,5 +1,6 @@
 """Convolution arithmetic against what nn.Conv2d and torch's FLOP counter actually do."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -153,21 +154,21 @@ def test_stacks_of_3x3_see_what_5x5_and_7x7_see():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(stride=0), r"stride must be >= 1, got 0"),
-        (dict(stride=(1, 0)), r"stride\[1\] \(width\) must be >= 1, got 0"),
-        (dict(dilation=0), r"dilation must be >= 1, got 0"),
-        (dict(kernel_size=0), r"kernel_size must be >= 1, got 0"),
+        (dict(stride=0), r"stride must be an int >= 1, got 0"),
+        (dict(stride=(1, 0)), r"stride\[1\] \(width\) must be an int >= 1, got 0"),
+        (dict(dilation=0), r"dilation must be an int >= 1, got 0"),
+        (dict(kernel_size=0), r"kernel_size must be an int >= 1, got 0"),
         (dict(kernel_size=(3,)), r"kernel_size must be an int or a \(height, width\) pair"),
         (dict(kernel_size=2.5), r"kernel_size must be an int >= 1, got 2.5"),
-        (dict(in_channels=0), r"in_channels must be >= 1, got 0"),
+        (dict(in_channels=0), r"in_channels must be an int >= 1, got 0"),
         (dict(out_channels=True), r"out_channels must be an int >= 1, got True"),
         (dict(groups=4), r"in_channels \(6\) must be divisible by groups \(4\); allowed groups"),
         (dict(groups=3, out_channels=8), r"out_channels \(8\) must be divisible by groups \(3\)"),
-        (dict(groups=0), r"groups must be >= 1, got 0"),
-        (dict(padding=-1), r"padding must be >= 0, got -1"),
+        (dict(groups=0), r"groups must be an int >= 1, got 0"),
+        (dict(padding=-1), r"padding must be an int >= 0, got -1"),
         (
             dict(padding=((0, -2), (0, 0))),
-            r"padding\[0\] \(top, bottom\)\[1\] \(width\) must be >= 0",
+            r"padding\[0\] \(top, bottom\)\[1\] \(width\) must be an int >= 0",
         ),
         (dict(padding="full"), r"padding must be .* one of \('same', 'valid'\), got 'full'"),
         (dict(padding="same", stride=2), r"padding='same' needs stride 1 .* got stride=\(2, 2\)"),
@@ -188,9 +189,20 @@ def test_empty_output_names_the_dimension_and_sizes():
 
 
 def test_bad_input_size_and_layers():
-    with pytest.raises(ValueError, match=r"input_size must be >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"input_size must be an int >= 1, got 0"):
         ConvSpec(1, 1, 3).output_size(0)
     with pytest.raises(ValueError, match=r"layers\[1\] must be a ConvSpec or a \(kernel, stride"):
         receptive_fields([(3, 1, 1), (3, 1)])
-    with pytest.raises(ValueError, match=r"layers\[0\] stride must be >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"layers\[0\] stride must be an int >= 1, got 0"):
         receptive_fields([(3, 0, 1)])
+
+
+@pytest.mark.parametrize("kind", [np.int64, torch.tensor], ids=["numpy", "0-d tensor"])
+def test_numpy_and_tensor_integers_are_ints_too(kind):
+    spec = ConvSpec(kind(64), kind(128), kind(3), stride=kind(2), padding=kind(1))
+    assert spec == ConvSpec(64, 128, 3, stride=2, padding=1)
+    assert spec.parameters() == 73_856
+    with pytest.raises(ValueError, match=r"kernel_size must be an int >= 1, got 3.0"):
+        ConvSpec(64, 128, 3.0)
+    with pytest.raises(ValueError, match=r"in_channels must be an int >= 1, got True"):
+        ConvSpec(True, 128, 3)

@@ -313,3 +313,31 @@ def test_environment_variable_expands_home(tmp_path, monkeypatch):
 def test_paths_are_shown_relative_to_the_repository():
     assert data.shown_path(data.embedded_fashion_mnist_dir()) == "data/fashion-mnist-subset"
     assert data.shown_path(Path("/usr/share/x")) == "/usr/share/x"
+
+
+def test_a_link_loop_in_an_image_folder_lists_each_image_once(tmp_path):
+    make_image_tree(tmp_path)
+    loop = tmp_path / "val" / "n01440764" / "again"
+    loop.symlink_to(tmp_path / "val", target_is_directory=True)  # a link back up the tree
+    dataset = data.load_image_folder(tmp_path, "val", image_size=16)
+    assert len(dataset) == 4
+
+
+def test_a_damaged_image_is_named_when_it_is_read(tmp_path):
+    make_image_tree(tmp_path)
+    broken = tmp_path / "val" / "n01443537" / "1.JPEG"
+    broken.write_bytes(broken.read_bytes()[:40])  # truncated
+    dataset = data.load_image_folder(tmp_path, "val", image_size=16)
+    with pytest.raises(DataError, match=r"cannot read image .*n01443537/1.JPEG.*replace or delete"):
+        dataset[3]
+
+
+def test_a_plain_class_tree_needs_no_imagenet_metadata(tmp_path, monkeypatch):
+    from PIL import Image
+
+    for name in ("cats", "dogs"):
+        (tmp_path / name).mkdir()
+        Image.new("RGB", (20, 20)).save(tmp_path / name / "a.png")
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "no-metadata-here"))
+    dataset = data.load_image_folder(tmp_path, image_size=8)
+    assert dataset.readable_classes == ["cats", "dogs"] and len(dataset) == 2

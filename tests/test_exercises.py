@@ -137,3 +137,11 @@ def test_inception_task_refuses_bad_rows():
     with pytest.raises(ValueError, match="c3 must be an int >= 1, got 0"):
         InceptionTask(192, 64, 96, 0, 16, 32, 32)
     assert "480 channels" in INCEPTION_4A.question()
+
+
+def test_numpy_and_tensor_integers_are_ints_too():
+    block = InceptionTask(np.int64(480), 192, 96, torch.tensor(208), 16, 48, np.int32(64))
+    assert block == InceptionTask(480, 192, 96, 208, 16, 48, 64)
+    assert random_conv_task(np.int64(3)) == random_conv_task(3)
+    with pytest.raises(ValueError, match=r"seed must be an int, got 3.5"):
+        random_conv_task(3.5)

@@ -53,9 +53,58 @@ def test_registry_lists_every_family():
 
 def test_unknown_name_lists_the_valid_ones():
     with pytest.raises(
-        ValueError, match=r"unknown model 'resnet19'; valid names: alexnet, .*vgg19"
+        ValueError, match=r"unknown model 'resnet19'; did you mean .*valid names: alexnet, .*vgg19"
     ):
         get_model("resnet19")
+
+
+@pytest.mark.parametrize(
+    "typed, meant",
+    [("ResNet18", "'resnet18'"), ("alexnet_smal", "'alexnet_small'"), ("VGG-16", "'vgg16'")],
+)
+def test_a_misspelt_name_gets_the_close_ones(typed, meant):
+    with pytest.raises(ValueError, match=rf"unknown model '{typed}'; did you mean {meant}"):
+        get_model(typed)
+    with pytest.raises(ValueError, match=r"model name must be a str"):
+        get_model(18)
+
+
+# --- the smallest input, known before any compute ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_knows_its_smallest_input(name):
+    """The probe's size works and one pixel less is refused by our check, with what to do,
+    before the model computes anything (no torch 'Output size is too small')."""
+    model = get_model(name, num_classes=10, width=0.125 if name != "alexnet_two_tower" else 0.25)
+    smallest = model.min_input_size
+    assert smallest is not None and smallest >= 1
+    model.eval()
+    with torch.no_grad():
+        assert model(torch.randn(1, model.in_channels, smallest, smallest)).shape == (1, 10)
+        if smallest > 1:
+            with pytest.raises(ValueError, match=rf"at least {smallest}x{smallest}.*size="):
+                model(torch.randn(1, model.in_channels, smallest - 1, smallest - 1))
+
+
+def test_which_models_need_more_than_fashion_mnist_gives():
+    too_small = sorted(n for n in list_models() if get_model(n).min_input_size > 28)
+    assert too_small == [
+        "alexnet", "alexnet_paper", "alexnet_two_tower", "googlenet_paper",
+        "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg16_c", "vgg19",
+        "vgg19_bn",
+    ]  # fmt: skip
+    assert get_model("vgg16").min_input_size == 32  # five 2x2 poolings: 32 -> 1
+
+
+def test_inputs_of_the_wrong_type_are_refused_before_compute():
+    model = get_model("resnet20", num_classes=10, in_channels=1, width=0.25)
+    with pytest.raises(TypeError, match=r"takes float images, got torch.uint8.*Preprocess"):
+        model(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
+    with pytest.raises(TypeError, match=r"float32 weights but the input is torch.float64"):
+        model(torch.zeros(2, 1, 28, 28, dtype=torch.float64))
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # autocast casts inside: allowed
+        assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
 # --- every model: shapes, no NaN, gradients, train/eval -----------------------------------
@@ -362,3 +411,13 @@ def test_depth_counts_the_longest_path_only():
         == 20
         == count_depth(get_model("resnet20"), (3, 32, 32))
     )
+
+
+def test_summarize_takes_numpy_and_tensor_integers():
+    import numpy as np
+
+    model = get_model("resnet20", num_classes=10, in_channels=1, width=0.25)
+    rows = summarize(model, (np.int64(1), torch.tensor(28), 28))
+    assert rows == summarize(model, (1, 28, 28))
+    with pytest.raises(ValueError, match=r"input_size must be \(channels, height, width\)"):
+        summarize(model, (1, 28.0, 28))

@@ -101,22 +101,21 @@ def test_package_does_not_download_by_default():
 def test_pretrained_weights_are_fetched_only_when_asked(no_network, monkeypatch):
     import torchvision
 
-    from course.models import get_model
+    from course.models import get_model, pretrained
 
     calls = []
     fake = torchvision.models.resnet18(weights=None).state_dict()
     fake_googlenet = torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=True)
 
-    def get_state_dict(self, *args, **kwargs):  # what the download would return, offline
-        calls.append(self)
-        is_googlenet = isinstance(self, torchvision.models.GoogLeNet_Weights)
-        return fake_googlenet.state_dict() if is_googlenet else fake
+    def load_weights(url, download):  # what the checked download would return, offline
+        calls.append((url, download))
+        return fake_googlenet.state_dict() if "googlenet" in url else fake
 
-    monkeypatch.setattr(torchvision.models.WeightsEnum, "get_state_dict", get_state_dict)
+    monkeypatch.setattr(pretrained, "load_weights", load_weights)
     get_model("resnet18")
     assert calls == []  # default: no weights, no download
     model = get_model("resnet18", weights="DEFAULT")
-    assert calls == [torchvision.models.ResNet18_Weights.IMAGENET1K_V1]
+    assert calls == [(torchvision.models.ResNet18_Weights.IMAGENET1K_V1.url, True)]
     assert torch.equal(model.fc.weight, fake["fc.weight"])
     googlenet = get_model("googlenet", weights="IMAGENET1K_V1", aux_logits=False)
     assert googlenet.transform_input  # as torchvision does for these weights
@@ -129,3 +128,45 @@ def test_pretrained_weights_need_the_imagenet_shape(no_network):
         get_model("resnet18", weights="DEFAULT", num_classes=10)
     with pytest.raises(ValueError, match=r"unknown weights 'BEST' for vgg16; valid: \['DEFAULT'"):
         get_model("vgg16", weights="BEST")
+
+
+# --- weights files are checked before they are read -------------------------------------------
+
+
+class _Payload:
+    """A pickle that runs code when unpickled: it would create ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_planted_pickle_in_the_weights_cache_is_refused_not_run(tmp_path, monkeypatch):
+    from torchvision.models import VGG19_Weights
+
+    from course import texture
+    from course.models import pretrained
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    marker = tmp_path / "code-ran"
+    planted = pretrained.cache_path(VGG19_Weights.IMAGENET1K_V1.url)
+    assert planted.is_relative_to(tmp_path)
+    planted.parent.mkdir(parents=True)
+    torch.save({"features.0.weight": _Payload(marker)}, planted)
+    with pytest.raises(pretrained.PretrainedWeightsError, match=r"does not match the hash"):
+        texture.load_vgg19()  # the cached file is found, hashed and refused
+    with pytest.raises(pretrained.PretrainedWeightsError, match=r"refused.*holds more than"):
+        pretrained.read_state_dict(planted)  # even without the hash: weights_only=True
+    assert not marker.exists(), "the planted code ran"
+
+
+def test_a_weights_file_of_tensors_loads(tmp_path):
+    from course.models import pretrained
+
+    path = tmp_path / "w.pth"
+    torch.save({"a": torch.ones(2)}, path)
+    assert torch.equal(pretrained.read_state_dict(path)["a"], torch.ones(2))
+    with pytest.raises(pretrained.PretrainedWeightsError, match="no weights at"):
+        pretrained.load_weights("https://example.org/notreal-0123abcd.pth")  # not cached

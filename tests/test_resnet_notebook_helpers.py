@@ -177,3 +177,12 @@ def test_gradient_explorer_draws_what_the_function_measures():
     assert len(fig.axes[0].lines) == 2
     with pytest.raises(ValueError, match="depth"):
         GradientNormExplorer(x, y, depth=21)
+
+
+def test_bottleneck_task_takes_numpy_and_tensor_integers():
+    import numpy as np
+
+    task = BottleneckTask(np.int64(256), torch.tensor(64))
+    assert task == BottleneckTask(256, 64) and type(task.in_channels) is int
+    with pytest.raises(ValueError, match=r"width must be an int >= 1, got 64.0"):
+        BottleneckTask(256, 64.0)

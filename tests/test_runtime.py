@@ -142,3 +142,9 @@ def test_describe_stored_runs(tmp_path):
     assert first.startswith("notebooks 03: Some CPU") and second.startswith("notebooks 04: ")
     with pytest.raises(FileNotFoundError, match="scripts/run_notebooks.py"):
         runtime.describe_stored_runs(tmp_path / "missing.json")
+
+
+def test_environment_report_says_when_the_asked_device_is_missing(monkeypatch):
+    monkeypatch.setenv(runtime.DEVICE_ENV, "cuda:7")
+    device = dict(runtime.environment_report())["training device"]
+    assert device.startswith("none: device 'cuda:7' was asked for") and "$COURSE_DEVICE" in device

@@ -2,6 +2,7 @@
 detects divergence, handles auxiliary heads, test-time augmentation and torchrun."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,7 @@ from torch import nn
 
 from course import data
 from course.batches import Preprocess, ten_crop_views
-from course.models import AuxOutputs
+from course.models import AuxOutputs, get_model
 from course.train import (
     CheckpointError,
     TrainingDiverged,
@@ -120,7 +121,8 @@ def test_a_failed_write_leaves_the_previous_checkpoint_intact(subset, tmp_path, 
 
     monkeypatch.setattr(torch, "save", broken_save)
     with pytest.raises(OSError, match="disk full"):
-        fit(small_cnn(), few(train, 128), epochs=2, batch_size=64, progress=False, checkpoint=path)
+        fit(small_cnn(), few(train, 128), epochs=2, batch_size=64, progress=False, checkpoint=path,
+            resume=True)  # fmt: skip
     assert path.read_bytes() == before
     assert load_checkpoint(path)["epoch"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]  # no temporary file left behind
@@ -313,3 +315,165 @@ def test_live_plot_updates_one_display_in_jupyter(subset, monkeypatch):
     train, _ = subset
     fit(small_cnn(), few(train, 128), epochs=3, batch_size=64)
     assert len(shown) == 1 and len(updated) == 2  # one figure, updated in place
+
+
+# --- mistakes a user makes: refused before any compute, nothing lost ---------------------------
+
+
+def test_an_existing_checkpoint_is_never_overwritten_by_a_new_run(subset, tmp_path):
+    train, _ = subset
+    path = tmp_path / "run.pt"
+    fit(small_cnn(), few(train, 128), epochs=2, batch_size=64, progress=False, checkpoint=path)
+    before = path.read_bytes()
+    with pytest.raises(CheckpointError, match=r"already holds epoch 2.*resume=True.*delete"):
+        fit(small_cnn(), few(train, 128), epochs=1, batch_size=64, progress=False, checkpoint=path)
+    assert path.read_bytes() == before
+
+
+def test_an_unwritable_checkpoint_path_is_found_before_training(subset, tmp_path):
+    train, _ = subset
+    model = small_cnn()
+    forward = model.forward
+    model.forward = lambda x: pytest.fail("trained although the checkpoint cannot be written")
+    with pytest.raises(CheckpointError, match=r"is a folder; name a file in it"):
+        fit(model, few(train, 64), epochs=1, progress=False, checkpoint=tmp_path)
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(CheckpointError, match=r"cannot be written to .*a-file"):
+        fit(
+            model, few(train, 64), epochs=1, progress=False, checkpoint=tmp_path / "a-file" / "r.pt"
+        )
+    model.forward = forward
+
+
+def small_run(model, train, path, **options):
+    settings = dict(epochs=1, batch_size=64, progress=False, checkpoint=path)
+    return fit(model, few(train, 128), **{**settings, **options})
+
+
+@pytest.mark.parametrize(
+    "other, options, message",
+    [
+        ("plain20", {}, r"another model: \{'name': 'resnet20'.*not \{'name': 'plain20'"),
+        ("resnet20", {"width": 0.5}, r"another model.*'width': '0.5'"),
+        ("resnet20", {"optimizer": "sgd"}, r"trained with optimizer='adamw'.*optimizer='sgd'"),
+        ("resnet20", {"lr": 0.01}, r"trained with lr=0.001, this call asks for lr=0.01"),
+    ],
+)
+def test_resume_refuses_a_checkpoint_of_another_run(subset, tmp_path, other, options, message):
+    train, _ = subset
+    path = tmp_path / "run.pt"
+    build = dict(num_classes=10, in_channels=1, width=0.25)
+    small_run(get_model("resnet20", **build), train, path)
+    fit_options = {k: v for k, v in options.items() if k in ("optimizer", "lr")}
+    model = get_model(other, **{**build, **{k: v for k, v in options.items() if k == "width"}})
+    with pytest.raises(CheckpointError, match=message):
+        small_run(model, train, path, resume=True, epochs=2, **fit_options)
+
+
+def test_resume_names_a_shape_that_differs(subset, tmp_path):
+    train, _ = subset
+    path = tmp_path / "run.pt"
+    small_run(small_cnn(), train, path)
+    wider = small_cnn()
+    wider[-1] = nn.Linear(32 * 7 * 7, 12)  # another class count, same keys
+    with pytest.raises(CheckpointError, match=r"holds 10.weight of shape \(10, 1568\), .*\(12"):
+        small_run(wider, train, path, resume=True, epochs=2)
+
+
+def test_interrupt_in_the_first_epoch_says_there_is_nothing_to_resume(subset, tmp_path, capsys):
+    train, _ = subset
+    model = small_cnn()
+    original = model.forward
+    calls = {"n": 0}
+
+    def forward(x):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(x)
+
+    model.forward = forward
+    history = small_run(model, train, tmp_path / "run.pt", progress=True, live_plot=False)
+    out = capsys.readouterr().out
+    assert history.interrupted and history.epoch == []
+    assert "no epoch had finished, so there is no run.pt to resume from" in out
+    assert not (tmp_path / "run.pt").exists() and (tmp_path / "run.interrupted.pt").is_file()
+
+
+def test_evaluate_does_not_guess_how_images_were_normalized(subset):
+    train, test = subset
+    with pytest.raises(ValueError, match=r"evaluate needs to know how the model saw.*will not"):
+        evaluate(small_cnn(), few(test, 64))
+    model = small_cnn()
+    history = fit(model, few(train, 256), epochs=1, batch_size=64, progress=False)
+    assert evaluate(model, few(test, 64)) == evaluate(model, few(test, 64), history.preprocess)
+
+
+def test_labels_are_checked_before_any_compute(subset):
+    train, test = subset
+    images, labels = few(train, 64)
+    with pytest.raises(ValueError, match=r"train labels must be integer class indices.*float32"):
+        fit(small_cnn(), (images, labels.float()), progress=False)
+    with pytest.raises(ValueError, match=r"train labels range from 0 to 10, but the model .* 10"):
+        fit(small_cnn(), (images, torch.where(labels == 9, 10, labels)), progress=False)
+    with pytest.raises(ValueError, match=r"val labels range from -1 to"):
+        fit(small_cnn(), (images, labels), (images, labels - 1), progress=False)
+    with pytest.raises(ValueError, match=r"has 64 images but labels of shape \(63,\)"):
+        evaluate(small_cnn(), (images, labels[:63]), Preprocess((0.5,), (0.5,)))
+
+
+@pytest.mark.parametrize("which", ["train", "val", "test"])
+def test_empty_data_is_refused_at_once(subset, which):
+    train, _ = subset
+    images, labels = few(train, 64)
+    empty = (images[:0], labels[:0])
+    with pytest.raises(ValueError, match=rf"{'data' if which == 'test' else which} is empty"):
+        if which == "test":
+            evaluate(small_cnn(), empty, Preprocess((0.5,), (0.5,)))
+        else:
+            fit(small_cnn(), *((empty,) if which == "train" else ((images, labels), empty)),
+                progress=False)  # fmt: skip
+
+
+def test_a_temporary_file_of_a_killed_writer_is_removed(subset, tmp_path):
+    train, _ = subset
+    stale = tmp_path / ".run.pt.999999999.tmp"  # no such process
+    stale.write_bytes(b"half")
+    small_run(small_cnn(), train, tmp_path / "run.pt")
+    assert not stale.exists() and (tmp_path / "run.pt").is_file()
+
+
+def run_cli(*args, cwd=REPO):
+    return subprocess.run(
+        [sys.executable, "-m", "course.train", *args],
+        capture_output=True, text=True, timeout=300, cwd=cwd,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--model", "vgg"], r"argument --model: invalid choice: 'vgg'"),
+        (["--model", "vgg11", "--epochs", "-1"], r"argument --epochs: must be above 0, got -1"),
+        (["--model", "vgg11", "--lr", "fast"], r"argument --lr: 'fast' is not a float"),
+        (["--model", "vgg11", "--image-size", "16"], r"--image-size 16: vgg11 needs at least 32"),
+    ],
+)
+def test_command_line_mistakes_get_one_line_not_a_traceback(tmp_path, args, message):
+    folder = tmp_path / "fm"
+    if "--image-size" in args:
+        args += ["--data", str(tiny_fashion_folder(folder))]
+    result = run_cli(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert re.search(message, result.stderr), result.stderr[-500:]
+
+
+def test_command_line_picks_an_image_size_the_model_takes(tmp_path):
+    folder = tiny_fashion_folder(tmp_path / "fm")
+    args = ["--model", "vgg11_bn", "--width", "0.125", "--epochs", "1", "--data", str(folder),
+            "--out", str(tmp_path / "run")]  # fmt: skip
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "images resized to 32x32 (vgg11_bn needs at least 32)" in result.stdout
+    again = run_cli(*args)  # the same command again: the checkpoint is kept, not overwritten
+    assert again.returncode == 2 and "--resume goes on" in again.stderr

@@ -10,11 +10,15 @@ Each family file registers its builders with ``@register``; a builder takes ``nu
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 from torch import nn
+
+from course.checks import as_int
+from course.models import pretrained
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
 
@@ -35,11 +39,77 @@ def list_models() -> list[str]:
 
 
 def get_model(name: str, **kwargs) -> nn.Module:
-    """Build the model called ``name``; an unknown name lists the valid ones."""
+    """Build the model called ``name``; an unknown name suggests the close ones.
+
+    The model remembers how it was built (``model.course_build``: name and options, which
+    ``fit`` stores in checkpoints) and the smallest input it takes (``model.min_input_size``,
+    checked before every forward pass).
+    """
     _load_families()
-    if name not in _BUILDERS:
-        raise ValueError(f"unknown model {name!r}; valid names: {', '.join(sorted(_BUILDERS))}")
-    return _BUILDERS[name](**kwargs)
+    if not isinstance(name, str) or name not in _BUILDERS:
+        raise ValueError(_unknown_model(name))
+    model = _BUILDERS[name](**kwargs)
+    options = {k: v for k, v in kwargs.items() if k != "weights"}
+    model.course_build = {"name": name, "options": options}
+    model.min_input_size = smallest_input_size(name, **options)
+    return model
+
+
+def _unknown_model(name) -> str:
+    names = sorted(_BUILDERS)
+    if not isinstance(name, str):
+        return f"model name must be a str such as 'resnet18', got {name!r}"
+    lower = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(name.lower().replace("-", "_"), list(lower), n=3)
+    hint = f"did you mean {' or '.join(repr(lower[c]) for c in close)}? " if close else ""
+    return f"unknown model {name!r}; {hint}valid names: {', '.join(names)}"
+
+
+# Options that change the spatial arithmetic (strides, pools, extra heads); the rest do not.
+_SIZE_NEUTRAL = {"num_classes", "dropout", "dropout_aux", "zero_init_residual", "width"}
+
+
+def smallest_input_size(name: str, **options) -> int | None:
+    """The smallest height and width ``name`` (built with ``options``) accepts, found once per
+    architecture by running a copy built on PyTorch's "meta" device (shapes only, no memory,
+    no arithmetic) in training mode, auxiliary heads included. None if it cannot be found."""
+    options = {k: v for k, v in options.items() if k not in _SIZE_NEUTRAL}
+    key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    if key not in _SMALLEST:
+        _SMALLEST[key] = _probe_smallest_input(name, options)
+    return _SMALLEST[key]
+
+
+_SMALLEST: dict[tuple, int | None] = {}  # (name, options) -> size, probed once per process
+
+
+def _probe_smallest_input(name: str, options: dict) -> int | None:
+    try:
+        with torch.device("meta"):
+            try:
+                twin = _BUILDERS[name](**options)
+            except NotImplementedError:  # a model that places itself on devices (two towers)
+                twin = _BUILDERS[name](**options, devices=("meta", "meta"))
+    except Exception:  # options the probe cannot rebuild: no size check, nothing lost
+        return None
+    twin.train()
+
+    def fits(size: int) -> bool:
+        try:
+            twin(torch.empty(2, twin.in_channels, size, size, device="meta"))
+        except (RuntimeError, ValueError):
+            return False
+        return True
+
+    low, high = 0, 1  # invariant: low does not fit (0 never does), high is being tried
+    while not fits(high):
+        low, high = high, high * 2
+        if high > 4096:
+            return None
+    while high - low > 1:  # binary search: low does not fit, high fits
+        middle = (low + high) // 2
+        low, high = (low, middle) if fits(middle) else (middle, high)
+    return high
 
 
 def _load_families() -> None:
@@ -65,8 +135,7 @@ class AuxOutputs(NamedTuple):
 def check_common(num_classes: int, in_channels: int, width: float = 1.0) -> None:
     """The arguments every builder takes, checked with a message that names them."""
     for name, value in (("num_classes", num_classes), ("in_channels", in_channels)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        as_int(value, name, 1)
     if isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0:
         raise ValueError(f"width must be a number > 0 (1.0 is the paper's size), got {width!r}")
 
@@ -95,6 +164,28 @@ def check_input(model: nn.Module, x: torch.Tensor) -> None:
             f"has {x.shape[1]} channels (shape {tuple(x.shape)}); build it with "
             f"in_channels={x.shape[1]}"
         )
+    if x.device.type == "meta":  # the size probe itself
+        return
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{type(model).__name__} takes float images, got {x.dtype}: normalize uint8 images "
+            f"first, e.g. Preprocess.for_images(images).eval_batch(x) (fit and evaluate do it)"
+        )
+    weight = next(model.parameters(), None)
+    autocast = torch.is_autocast_enabled(x.device.type)
+    if weight is not None and x.dtype != weight.dtype and not autocast:
+        raise TypeError(
+            f"{type(model).__name__} has {weight.dtype} weights but the input is {x.dtype}; "
+            f"convert the input with x.to({weight.dtype}) (or the model with model.to(...))"
+        )
+    smallest = getattr(model, "min_input_size", None)
+    if smallest is not None and min(x.shape[-2:]) < smallest:
+        raise ValueError(
+            f"{type(model).__name__} needs inputs of at least {smallest}x{smallest} pixels, got "
+            f"{x.shape[-2]}x{x.shape[-1]} (its pooling and strides shrink smaller images to "
+            f"nothing). Resize them: Preprocess(..., size={max(smallest, 32)}) for fit and "
+            f"evaluate, or --image-size {max(smallest, 32)} with python -m course.train"
+        )
 
 
 def with_torchvision_weights(model: nn.Module, arch: str, weights, **built_with) -> nn.Module:
@@ -102,7 +193,8 @@ def with_torchvision_weights(model: nn.Module, arch: str, weights, **built_with)
 
     ``weights`` is None (nothing happens: the default), a torchvision weights enum member, or
     its name ("DEFAULT", "IMAGENET1K_V1"). Loading DOWNLOADS the file unless torch's cache
-    already has it, so it only ever happens when the caller asks. The model must have been
+    already has it, so it only ever happens when the caller asks; a cached file is checked
+    against the hash torchvision publishes before it is read. The model must have been
     built at its ImageNet shape: 1000 classes, 3 input channels, width 1.
     """
     if weights is None:
@@ -126,7 +218,9 @@ def with_torchvision_weights(model: nn.Module, arch: str, weights, **built_with)
             f"pretrained {arch} weights need num_classes=1000, in_channels=3, width=1.0; got "
             f"{wrong}. Load them into the ImageNet-shaped model, then replace its last layer."
         )
-    state = weights.get_state_dict(progress=True, check_hash=True)  # opt-in download
+    # Read from torch's cache after a hash check, downloaded first if absent (asked for by
+    # passing weights=); unpickled with weights_only=True (course.models.pretrained).
+    state = pretrained.load_weights(weights.url, download=weights is not None)
     # torchvision stores (untrained) auxiliary heads with GoogLeNet: skip them if ours has none.
     model.load_state_dict(state, strict=getattr(model, "aux_logits", True))
     return model

@@ -19,6 +19,8 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import FlopCounterMode
 
+from course.checks import as_int
+
 
 @dataclass(frozen=True)
 class LayerRow:
@@ -34,10 +36,13 @@ def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
 
 
 def _check_input_size(input_size) -> tuple[int, int, int]:
-    if (not isinstance(input_size, (tuple, list)) or len(input_size) != 3
-            or not all(isinstance(n, int) and n > 0 for n in input_size)):  # fmt: skip
-        raise ValueError(f"input_size must be (channels, height, width), got {input_size!r}")
-    return tuple(input_size)
+    message = f"input_size must be (channels, height, width) of ints >= 1, got {input_size!r}"
+    if not isinstance(input_size, (tuple, list)) or len(input_size) != 3:
+        raise ValueError(message)
+    try:
+        return tuple(as_int(n, "input_size", 1) for n in input_size)
+    except ValueError:
+        raise ValueError(message) from None
 
 
 def summarize(model: nn.Module, input_size: tuple[int, int, int]) -> list[LayerRow]:

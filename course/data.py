@@ -26,6 +26,15 @@ import numpy as np
 import torch
 
 from course.checks import as_int
+from course.datafiles import (  # noqa: F401 (re-exported: course.data.DataError ...)
+    DATA_DIR_ENV,
+    IMAGE_SUFFIXES,
+    INSTALLED_DATA_DIR,
+    REPO_DIR,
+    DataError,
+    data_dir,
+    shown_path,
+)
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -33,11 +42,8 @@ FASHION_MNIST_CLASSES = (
 )  # fmt: skip
 SPLITS = ("train", "test")
 FASHION_MNIST_ENV = "COURSE_FASHION_MNIST"
-DATA_DIR_ENV = "COURSE_DATA_DIR"
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 DOWNLOAD_DIR = Path.home() / ".cache" / "course" / "fashion-mnist"
-REPO_DIR = Path(__file__).resolve().parent.parent
-INSTALLED_DATA_DIR = Path(__file__).resolve().parent / "_data"  # see [tool.setuptools] in pyproject
 
 # IDX file names of the original distribution, per split: (images, labels).
 _FILES = {
@@ -45,10 +51,6 @@ _FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 _IDX_MAGIC = {3: 2051, 1: 2049}  # number of dimensions -> magic number for uint8 IDX files
-
-
-class DataError(RuntimeError):
-    """A data file or folder is missing, truncated or corrupt; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -78,31 +80,6 @@ class ImageSet:
             f"Fashion-MNIST {self.split}: {len(self):,} images {c}x{h}x{w}, "
             f"{len(self.classes)} classes, from the {self.source} ({shown_path(self.path)})"
         )
-
-
-def data_dir() -> Path:
-    """The course's data folder: ``$COURSE_DATA_DIR`` if set, else ``data/`` of the clone the
-    package runs from (``pip install -e .``), else the copy installed with the package
-    (``pip install .`` puts the repository's ``data/`` in ``course/_data``)."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    in_clone = REPO_DIR / "data"
-    if (REPO_DIR / "pyproject.toml").is_file() and in_clone.is_dir():
-        return in_clone
-    return INSTALLED_DATA_DIR
-
-
-def shown_path(path: Path) -> str:
-    """``path`` relative to the repository or the home folder when inside one, for messages
-    and notebook outputs that should read the same on every machine."""
-    path = Path(path)
-    for base, label in ((REPO_DIR, ""), (Path.home(), "~/")):
-        try:
-            return label + str(path.relative_to(base))
-        except ValueError:
-            continue
-    return str(path)
 
 
 def embedded_fashion_mnist_dir() -> Path:
@@ -314,8 +291,6 @@ def _how_to_fix(source: str) -> str:
 
 # --- a user's own image folders (ImageNet, Imagenette, any class-per-folder tree) -----------
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-
 
 def find_image_folder(root: str | Path, split: str | None = None) -> Path:
     """The folder whose sub-folders are the classes: ``root/split`` if ``split`` is given.
@@ -353,36 +328,6 @@ def readable_class_names(folder_names: list[str]) -> list[str]:
     return [by_wnid.get(name, name) for name in folder_names]
 
 
-def _image_files(folder: Path, seen: set[str] | None = None) -> list[Path]:
-    """Image files under ``folder``, following links but never into a real folder in ``seen``
-    or visited before (a link back up the tree would otherwise list the same images again
-    and again); ``seen`` may hold the other classes' folders."""
-    found, seen = [], set() if seen is None else seen
-    for here, subfolders, files in os.walk(folder, followlinks=True):
-        real = os.path.realpath(here)
-        if real in seen and here != str(folder):
-            subfolders[:] = []  # a loop, or another class's folder: do not go into it
-            continue
-        seen.add(real)
-        subfolders.sort()
-        found += [Path(here) / f for f in sorted(files) if f.lower().endswith(IMAGE_SUFFIXES)]
-    return found
-
-
-def _read_image(path: str):
-    """torchvision's image reader, with the file named when it fails (truncated or not an
-    image): a DataLoader worker would otherwise report a bare PIL error."""
-    from torchvision.datasets.folder import default_loader
-
-    try:
-        return default_loader(path)
-    except Exception as exc:
-        raise DataError(
-            f"cannot read image {path}: {type(exc).__name__}: {exc}. The file is damaged or "
-            f"not an image; replace or delete it."
-        ) from None
-
-
 def load_image_folder(
     root: str | Path,
     split: str | None = None,
@@ -398,7 +343,7 @@ def load_image_folder(
     """
     from torchvision.transforms import v2
 
-    from course.image_folder import LoopSafeImageFolder
+    from course.image_folder import LoopSafeImageFolder, read_image
 
     try:
         image_size = as_int(image_size, "image_size", 1)
@@ -414,7 +359,7 @@ def load_image_folder(
             v2.CenterCrop(image_size),
         ])  # fmt: skip
     try:
-        dataset = LoopSafeImageFolder(str(folder), transform=transform, loader=_read_image)
+        dataset = LoopSafeImageFolder(str(folder), transform=transform, loader=read_image)
     except FileNotFoundError as exc:  # class folders without a single image
         raise DataError(f"{folder}: {exc}") from None
     dataset.readable_classes = readable_class_names(dataset.classes)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from course.data import DATA_DIR_ENV, DataError, data_dir
+from course.datafiles import DATA_DIR_ENV, DataError, data_dir
 
 PATH_SEPARATOR = " > "
 ROOT_SYNSET = "entity.n.01"

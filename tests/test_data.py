@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from course import data
+from course import data, datafiles
 from course.data import DataError, load_fashion_mnist
 
 REPO = Path(__file__).resolve().parent.parent
@@ -185,7 +185,7 @@ def test_data_dir_order(tmp_path, monkeypatch):
     monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
     assert data.data_dir() == tmp_path
     monkeypatch.delenv(data.DATA_DIR_ENV)
-    monkeypatch.setattr(data, "REPO_DIR", tmp_path)  # as in site-packages: no clone around
+    monkeypatch.setattr(datafiles, "REPO_DIR", tmp_path)  # as in site-packages: no clone around
     assert data.data_dir() == data.INSTALLED_DATA_DIR
 
 

@@ -114,3 +114,35 @@ print(course.__file__, len(subset[1]), len(train), load_imagenet_classes()[388].
     where, n_subset, n_train, panda = result.stdout.split(maxsplit=3)
     assert Path(where).is_relative_to(site)  # the installed copy, not the clone
     assert int(n_subset) == 6_000 and int(n_train) >= 6_000 and panda.strip() == "giant panda"
+
+
+def course_imports() -> dict[str, set[str]]:
+    """Which course modules each course module imports (at the top or inside functions)."""
+    import ast
+
+    names = {".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in (REPO / "course").rglob("*.py")}  # fmt: skip
+    graph = {}
+    for name, path in names.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("course"):
+                found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        graph[name] = {m for m in found if m in names and m != name}
+    return graph
+
+
+def test_no_import_circles():
+    """Two modules never import each other (a package importing its own submodules aside),
+    not even lazily inside a function: shared things live in a module both can import."""
+    graph = course_imports()
+    assert graph["course.data"] and graph["course.imagenet"]  # the scan sees imports
+    circles = {
+        tuple(sorted((a, b)))
+        for a, deps in graph.items()
+        for b in deps
+        if a in graph.get(b, ()) and not (a.startswith(b + ".") or b.startswith(a + "."))
+    }
+    assert circles == set()

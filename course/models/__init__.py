@@ -6,6 +6,8 @@
 Families (one file each): alexnet, vgg, googlenet, inception_bn, resnet.
 """
 
+# Importing the families registers their builders (each file uses @register).
+from course.models import alexnet, googlenet, inception_bn, resnet, vgg  # noqa: F401
 from course.models.registry import AuxOutputs, get_model, list_models
 from course.models.summary import (
     count_depth,

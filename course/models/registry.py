@@ -4,7 +4,9 @@
     list_models()                                  # ['alexnet', 'alexnet_paper', ...]
     get_model("resnet18", num_classes=10, in_channels=1)
 
-Each family file registers its builders with ``@register``; a builder takes ``num_classes``,
+Each family file registers its builders with ``@register``; ``course/models/__init__.py``
+imports the families, so the registry is full whenever ``course.models`` is imported (and this
+module imports none of them: no import circle). A builder takes ``num_classes``,
 ``in_channels`` and the options of its family (see its docstring).
 """
 
@@ -34,7 +36,6 @@ def register(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
 
 def list_models() -> list[str]:
     """Names of every registered model, sorted."""
-    _load_families()
     return sorted(_BUILDERS)
 
 
@@ -45,7 +46,6 @@ def get_model(name: str, **kwargs) -> nn.Module:
     ``fit`` stores in checkpoints) and the smallest input it takes (``model.min_input_size``,
     checked before every forward pass).
     """
-    _load_families()
     if not isinstance(name, str) or name not in _BUILDERS:
         raise ValueError(_unknown_model(name))
     model = _BUILDERS[name](**kwargs)
@@ -110,11 +110,6 @@ def _probe_smallest_input(name: str, options: dict) -> int | None:
         middle = (low + high) // 2
         low, high = (low, middle) if fits(middle) else (middle, high)
     return high
-
-
-def _load_families() -> None:
-    # Importing a family file registers its builders; imported here, on first use.
-    from course.models import alexnet, googlenet, inception_bn, resnet, vgg  # noqa: F401
 
 
 # --- shared by the families ------------------------------------------------------------------

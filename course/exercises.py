@@ -2,18 +2,26 @@
 
 from course.exercises import LECTURE_TASK, random_conv_task
 LECTURE_TASK.check(12345)          # Feedback: correct, or a hint about the likely mistake
+LECTURE_TASK.hint(1)               # the hint ladder: hint(1), hint(2), ...
+LECTURE_TASK.solution()            # the worked solution, only when asked for
 task = random_conv_task(seed=1)    # a fresh variant to practise on
 print(task.question()); task.check(...)
+
+Answers may be typed as a student writes them: 73856, 73_856, "73,856", "73 856" or an
+expression such as 3*3*64*128 + 128 (or the same as text).
 """
 
 from __future__ import annotations
 
+import ast
 import numbers
+import operator
 import random
+import re
 from dataclasses import dataclass
 
 from course.checks import as_int
-from course.conv import ConvSpec, as_pair
+from course.conv import ConvSpec, as_pair, receptive_fields
 
 
 @dataclass(frozen=True)
@@ -34,37 +42,109 @@ class Feedback:
         return f"{'correct' if self.correct else 'not yet'}: {self.message}"
 
 
-def _as_count(answer) -> int | Feedback:
-    """The answer as a whole number, or friendly feedback about why it is not one."""
+@dataclass(frozen=True)
+class Note:
+    """A hint or a worked solution, shown as Markdown in Jupyter."""
+
+    title: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.text}"
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self) -> str:
+        return f"**{self.title}.** {self.text}"
+
+
+class HintLadder:
+    """Hints one rung at a time, then the worked solution, each only when asked for.
+
+    A task gives ``hints()`` (a list, gentlest first) and ``worked_solution()`` (Markdown)."""
+
+    def hints(self) -> list[str]:
+        raise NotImplementedError
+
+    def worked_solution(self) -> str:
+        raise NotImplementedError
+
+    def hint(self, level: int = 1) -> Note:
+        hints = self.hints()
+        level = as_int(level, "level", 1)
+        if level > len(hints):
+            return Note("No more hints", f"there are {len(hints)}; .solution() shows the worked "
+                        f"solution")  # fmt: skip
+        more = f" (next: .hint({level + 1}))" if level < len(hints) else " (next: .solution())"
+        return Note(f"Hint {level} of {len(hints)}", hints[level - 1] + more)
+
+    def solution(self) -> Note:
+        return Note("Worked solution", self.worked_solution())
+
+
+_ARITHMETIC = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Add, ast.Sub,
+               ast.Mult, ast.Div, ast.FloorDiv, ast.USub, ast.UAdd)  # fmt: skip
+
+
+def read_number(answer) -> int | float | Feedback:
+    """The answer as a number, from the forms a student types (see the module docstring), or
+    friendly feedback saying why it is not one."""
     if answer is None or answer is ...:
         return Feedback(False, "Replace `None` with your answer, a whole number such as 1234.")
     if isinstance(answer, bool):
-        return Feedback(False, f"{answer} is a truth value; the answer is a count of parameters.")
+        return Feedback(False, f"{answer} is a truth value; the answer is a number.")
     if isinstance(answer, str):
+        return _read_text(answer)
+    if isinstance(answer, numbers.Real):
+        return answer
+    try:  # NumPy integers, 0-d tensors
+        return operator.index(answer)
+    except TypeError:
+        return Feedback(False, f"Give the answer as a number, not a {type(answer).__name__}.")
+
+
+def _read_text(text: str) -> int | float | Feedback:
+    plain = re.sub(r"(?<=\d)[,_ \u00a0\u202f](?=\d{3}(?!\d))", "", text.strip())
+    if re.fullmatch(r"[+-]?\d+", plain):
+        return int(plain)
+    try:
+        tree = ast.parse(plain.replace("×", "*").replace("·", "*"), mode="eval")
+    except SyntaxError:
+        tree = None
+    if tree is None or not all(isinstance(node, _ARITHMETIC) for node in ast.walk(tree)):
         return Feedback(
             False,
-            f"{answer!r} is text. Write the number itself, without quotes (Python accepts "
-            f"1_000 for a thousand), or an expression such as 3 * 3.",
+            f"{text!r} is not a number I can read. Write it as 73856, 73_856, '73,856' or as "
+            f"arithmetic such as 3 * 3 * 64 + 1.",
         )
+    try:  # numbers and + - * / // only (checked above): nothing else can run
+        return eval(compile(tree, "<answer>", "eval"), {"__builtins__": {}})
+    except ArithmeticError:
+        return Feedback(False, f"{text!r} cannot be computed (a division by zero?).")
+
+
+def _as_count(answer) -> int | Feedback:
+    """The answer as a whole number, or friendly feedback about why it is not one."""
+    answer = read_number(answer)
+    if isinstance(answer, Feedback):
+        return answer
     if isinstance(answer, numbers.Integral):
         count = int(answer)
     elif isinstance(answer, numbers.Real) and float(answer).is_integer():
         count = int(answer)
-    elif isinstance(answer, numbers.Real):
+    else:
         return Feedback(
             False,
-            f"{answer} is not a whole number: a layer has a whole number of parameters. "
-            f"Did a division slip in (// divides without a remainder)?",
+            f"{answer} is not a whole number, and the answer is one. Did a division slip in "
+            f"(// divides and drops the remainder)?",
         )
-    else:
-        return Feedback(False, f"Give the answer as a number, not a {type(answer).__name__}.")
     if count <= 0:
-        return Feedback(False, f"{count} cannot be a number of parameters: it must be positive.")
+        return Feedback(False, f"{count} cannot be the answer: it must be positive.")
     return count
 
 
 @dataclass(frozen=True)
-class ConvParamsTask:
+class ConvParamsTask(HintLadder):
     """How many trainable parameters does this convolution layer have?"""
 
     in_channels: int
@@ -133,6 +213,30 @@ class ConvParamsTask:
             "add its bias if any, then multiply by the number of kernels.",
         )  # fmt: skip
 
+    def hints(self) -> list[str]:
+        kh, kw = self.kernel_size
+        sees = (f"{self.in_channels} / groups = {self.in_channels // self.groups}"
+                if self.groups > 1 else f"all {self.in_channels}")  # fmt: skip
+        bias = "plus one bias" if self.bias else "and no bias (bias=False)"
+        return [
+            f"Start with one kernel: it covers {kh}x{kw} pixels of every input channel it sees "
+            f"({sees} of them). How many weights is that?",
+            f"Each kernel has those weights {bias}, and the layer has one kernel per output "
+            f"channel.",
+        ]
+
+    def worked_solution(self) -> str:
+        kh, kw = self.kernel_size
+        depth, bias = self.in_channels // self.groups, int(self.bias)
+        per_kernel = kh * kw * depth + bias
+        torch_count = sum(p.numel() for p in self.spec().to_module().parameters())
+        return (
+            f"one kernel has {kh}·{kw}·{depth}{' + 1' if bias else ''} = {per_kernel:,} "
+            f"parameters; {self.out_channels} kernels: {self.out_channels} · {per_kernel:,} = "
+            f"**{self._answer():,}**. PyTorch counts the same: the `nn.Conv2d` has "
+            f"{torch_count:,} trainable parameters."
+        )
+
 
 def _judge(answer, correct: int, mistakes: list[tuple[int, str]], advice: str,
            unit: str = "trainable parameters") -> Feedback:  # fmt: skip
@@ -178,7 +282,7 @@ def random_conv_task(seed: int | None = None) -> ConvParamsTask:
 
 
 @dataclass(frozen=True)
-class InceptionTask:
+class InceptionTask(HintLadder):
     """How many parameters, and how many output channels, has this Inception block (GoogLeNet's
     Figure 2(b), as in the paper: every convolution has a bias, no batch norm)?
 
@@ -263,5 +367,176 @@ class InceptionTask:
             "layer of each of the four branches.", unit="output channels",
         )  # fmt: skip
 
+    def hints(self) -> list[str]:
+        return [
+            "The output concatenates the last layer of each of the four branches along the "
+            "channels. For the parameters, count the six convolutions one at a time: "
+            "(k·k·inputs + 1)·filters each.",
+            f"The 3x3 and the 5x5 see the outputs of their 1x1 reduce layers ({self.r3} and "
+            f"{self.r5} channels), not the block's {self.in_channels}; the pool has no "
+            f"parameters, the 1x1 projection after it does.",
+        ]
+
+    def worked_solution(self) -> str:
+        names = ["1x1", "3x3 reduce", "3x3", "5x5 reduce", "5x5", "pool projection"]
+        rows = [
+            f"{name} {i}→{o}: ({k}·{k}·{i} + 1)·{o} = {ConvSpec(i, o, k).parameters():,}"
+            for name, (i, o, k) in zip(names, self._convs(), strict=True)
+        ]
+        modules = [ConvSpec(i, o, k).to_module() for i, o, k in self._convs()]
+        torch_count = sum(p.numel() for m in modules for p in m.parameters())
+        return (
+            "; ".join(rows) + f". In all **{self._answer():,}** parameters (PyTorch counts "
+            f"{torch_count:,}). Output channels: {self.c1} + {self.c3} + {self.c5} + "
+            f"{self.proj} = **{self.channels()}**."
+        )
+
 
 INCEPTION_4A = InceptionTask(480, 192, 96, 208, 16, 48, 64)  # Table 1, inception (4a)
+
+
+@dataclass(frozen=True)
+class OutputSizeTask(HintLadder):
+    """How large (per side) is the output of this convolution or pooling layer?"""
+
+    input_size: int
+    kernel_size: int
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+
+    def __post_init__(self):
+        for name in ("input_size", "kernel_size", "stride", "dilation"):
+            object.__setattr__(self, name, as_int(getattr(self, name), name, 1))
+        object.__setattr__(self, "padding", as_int(self.padding, "padding", 0))
+        self.spec().output_size(self.input_size)  # an empty output is a ValueError here
+
+    def spec(self) -> ConvSpec:
+        return ConvSpec(1, 1, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def question(self) -> str:
+        return (
+            f"An {self.input_size}x{self.input_size} input goes through a {self.kernel_size}x"
+            f"{self.kernel_size} convolution with stride {self.stride}, padding {self.padding} "
+            f"and dilation {self.dilation}. How many pixels wide is its output?"
+        )
+
+    def _answer(self) -> int:
+        return self.spec().output_size(self.input_size)[0]
+
+    def known_mistakes(self) -> list[tuple[int | float, str]]:
+        n, k, s, p, d = (self.input_size, self.kernel_size, self.stride, self.padding,
+                         self.dilation)  # fmt: skip
+        extent = d * (k - 1) + 1
+        exact = (n + 2 * p - extent) / s + 1
+        candidates = [
+            ((n + 2 * p - k) // s + 1, "Dilation spreads the kernel: it spans d·(k−1)+1 "
+             "pixels, not k."),
+            ((n + p - extent) // s + 1, "Padding is added on both sides: n + 2p."),
+            ((n + 2 * p - extent) // s, "Count the first position too: the formula ends in + 1."),
+            (-(-(n + 2 * p - extent) // s) + 1, "A kernel that would stick out past the padded "
+             "input is not applied: round the division down, not up."),
+            ((n + 2 * p - extent) + 1, "With stride s the kernel moves s pixels at a time: "
+             "divide by the stride."),
+        ]  # fmt: skip
+        if not float(exact).is_integer():
+            candidates.insert(0, (exact, "The kernel takes whole steps only: round the "
+                                         "division down (floor) before adding 1."))  # fmt: skip
+        return _without_duplicates(candidates, self._answer())
+
+    def check(self, answer) -> Feedback:
+        value = read_number(answer)
+        if isinstance(value, Feedback):
+            return value
+        for mistake, hint in self.known_mistakes():
+            if value == mistake and not float(mistake).is_integer():
+                return Feedback(False, f"Not quite. {hint}")
+        return _judge(
+            answer, self._answer(), self.known_mistakes(),
+            "Use floor((n + 2p − d·(k−1) − 1) / s) + 1.", unit="pixels",
+        )  # fmt: skip
+
+    def hints(self) -> list[str]:
+        return [
+            "First find how many input pixels the kernel spans with its dilation, then how "
+            "many pixels the padded input has.",
+            "The kernel fits at the first position, then moves by the stride while it still "
+            "fits: floor((padded size − span) / stride) + 1 positions.",
+        ]
+
+    def worked_solution(self) -> str:
+        n, k, s, p, d = (self.input_size, self.kernel_size, self.stride, self.padding,
+                         self.dilation)  # fmt: skip
+        extent = d * (k - 1) + 1
+        answer = self._answer()
+        import torch
+
+        measured = self.spec().to_module()(torch.zeros(1, 1, n, n)).shape[-1]
+        return (
+            f"the kernel spans {d}·({k}−1)+1 = {extent} pixels; the padded input has "
+            f"{n} + 2·{p} = {n + 2 * p}; floor(({n + 2 * p} − {extent}) / {s}) + 1 = "
+            f"**{answer}**. `nn.Conv2d` gives {measured}."
+        )
+
+
+@dataclass(frozen=True)
+class ReceptiveFieldTask(HintLadder):
+    """How many input pixels (per side) does one unit after this stack of layers see?"""
+
+    layers: tuple[tuple[str, int, int], ...]  # (name, kernel, stride), input to output
+
+    def __post_init__(self):
+        if not self.layers:
+            raise ValueError("layers must list at least one (name, kernel, stride)")
+        checked = []
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, (tuple, list)) or len(layer) != 3:
+                raise ValueError(f"layers[{i}] must be (name, kernel, stride), got {layer!r}")
+            name, k, s = layer
+            checked.append((str(name), as_int(k, f"layers[{i}] kernel", 1),
+                            as_int(s, f"layers[{i}] stride", 1)))  # fmt: skip
+        object.__setattr__(self, "layers", tuple(checked))
+
+    def question(self) -> str:
+        stack = ", ".join(f"{name} ({k}x{k}, stride {s})" for name, k, s in self.layers)
+        return (
+            f"A stack of layers: {stack}. How many input pixels wide is the patch that one "
+            f"unit of the last layer depends on (its receptive field)?"
+        )
+
+    def _answer(self) -> int:
+        return receptive_fields([(k, s, 1) for _, k, s in self.layers])[-1].size
+
+    def known_mistakes(self) -> list[tuple[int, str]]:
+        no_jump = 1 + sum(k - 1 for _, k, _ in self.layers)
+        convs_only = 1 + sum(k - 1 for name, k, _ in self.layers if "pool" not in name)
+        candidates = [
+            (no_jump, "After a layer with stride 2, neighbouring units are 2 input pixels "
+             "apart: every later layer's kernel widens the field by (k−1) times that step."),
+            (sum(k for _, k, _ in self.layers), "Kernel sizes do not add up: each layer adds "
+             "(k−1) steps of the current jump to the field."),
+            (convs_only, "The pooling layers count too: they see a window and multiply the "
+             "step between units."),
+        ]  # fmt: skip
+        return _without_duplicates(candidates, self._answer())
+
+    def check(self, answer) -> Feedback:
+        return _judge(
+            answer, self._answer(), self.known_mistakes(),
+            "Go through the layers in order, keeping the field r and the step j between "
+            "units: r += (k−1)·j, then j *= stride.", unit="pixels",
+        )  # fmt: skip
+
+    def hints(self) -> list[str]:
+        return [
+            "Keep two numbers while you go from the input up: the field r (start 1) and the "
+            "step j between neighbouring units (start 1).",
+            "Each layer adds (k−1)·j to r, and then multiplies j by its stride.",
+        ]
+
+    def worked_solution(self) -> str:
+        r, j, steps = 1, 1, []
+        for name, k, s in self.layers:
+            r, j = r + (k - 1) * j, j * s
+            steps.append(f"{name}: r = {r}, j = {j}")
+        return "; ".join(steps) + f". The receptive field is **{r}** pixels wide."

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from torch import nn
 
 from course.checks import as_int
-from course.exercises import Feedback, _as_count
+from course.exercises import Feedback, HintLadder, _as_count
 from course.models.resnet import Bottleneck, conv1x1
 from course.models.summary import count_parameters
 
 
 @dataclass(frozen=True)
-class BottleneckTask:
+class BottleneckTask(HintLadder):
     """A bottleneck block (1x1 reduce to ``width``, 3x3, 1x1 expand to 4 x ``width``, BN after
     each convolution, no biases) on ``in_channels`` input channels. Its shortcut is the
     projection (1x1 conv + BN) when the shape changes, the identity otherwise."""
@@ -134,4 +134,29 @@ class BottleneckTask:
             f"{count:,} is too {too}. Add up the three convolutions (kernel height x width x "
             f"input channels x output channels, no bias), two BatchNorm numbers per channel "
             f"after each, and the shortcut's parameters if it is a projection.",
+        )
+
+    def hints(self) -> list[str]:
+        return [
+            "Three convolutions without bias: count kernel height x width x input channels x "
+            "output channels for each, where each one sees the previous one's output.",
+            "After each convolution a BatchNorm with two trainable numbers per channel (scale "
+            "and shift; its running statistics are buffers). "
+            + (
+                "The shape changes, so the shortcut is a 1x1 convolution + BatchNorm too."
+                if self.projection
+                else "The shortcut here is the identity: no parameters."
+            ),
+        ]
+
+    def worked_solution(self) -> str:
+        c, w, out, p = self.in_channels, self.width, self.out_channels, self._parts()
+        shortcut = (
+            f"; the projection {c}·{out} + 2·{out} = {p['proj_conv'] + p['proj_bn']:,}"
+            if self.projection else "; the identity shortcut has none"
+        )  # fmt: skip
+        return (
+            f"convolutions {c}·{w} + 3·3·{w}·{w} + {w}·{out} = {p['convs']:,}; BatchNorm "
+            f"2·({w} + {w} + {out}) = {p['bn']:,}{shortcut}. In all **{self._answer():,}**, "
+            f"as PyTorch counts the real block."
         )

@@ -10,8 +10,12 @@ from course.exercises import (
     LECTURE_TASK,
     ConvParamsTask,
     InceptionTask,
+    OutputSizeTask,
+    ReceptiveFieldTask,
     random_conv_task,
 )
+from course.exercises_resnet import BottleneckTask
+from course.models import get_model
 from course.models.googlenet import INCEPTION_TABLE, Inception, InceptionNaive
 
 
@@ -50,8 +54,9 @@ def test_unknown_wrong_answers_say_too_high_or_low_only():
 @pytest.mark.parametrize(
     "answer, says",
     [
-        ("73856", "is text"),
-        ("seventy thousand", "is text"),
+        ("seventy thousand", "not a number I can read"),
+        ("__import__('os')", "not a number I can read"),
+        ("73856 / 0", "cannot be computed"),
         (-5, "must be positive"),
         (0, "must be positive"),
         (73856.5, "not a whole number"),
@@ -130,7 +135,7 @@ def test_inception_mistakes_get_their_hints():
     assert "naive block" in task.check_channels(192 + 208 + 48 + 480).message
     assert "not concatenated" in task.check_channels(512 + 96 + 16).message
     assert task.check_channels(10**6).message.startswith("1,000,000 is too high")
-    assert str(task.check("512")).startswith("'512' is text")
+    assert str(task.check("512")).startswith("512 is too low")  # text is read as a number
 
 
 def test_inception_task_refuses_bad_rows():
@@ -145,3 +150,109 @@ def test_numpy_and_tensor_integers_are_ints_too():
     assert random_conv_task(np.int64(3)) == random_conv_task(3)
     with pytest.raises(ValueError, match=r"seed must be an int, got 3.5"):
         random_conv_task(3.5)
+
+
+# --- the forms a student types, the hint ladder, solutions only on request --------------------
+
+VGG16_TO_CONV3_3 = (("conv1_1", 3, 1), ("conv1_2", 3, 1), ("pool1", 2, 2), ("conv2_1", 3, 1),
+                    ("conv2_2", 3, 1), ("pool2", 2, 2), ("conv3_1", 3, 1), ("conv3_2", 3, 1),
+                    ("conv3_3", 3, 1))  # fmt: skip
+NOTEBOOK_TASKS = {  # every exercise the notebooks ask, with a form of its answer as arithmetic
+    "01 mini-task": (LECTURE_TASK, "3*3*64*128 + 128"),
+    "01 output size": (OutputSizeTask(44, 3, stride=2, padding=1, dilation=3), "(44+2-7)//2 + 1"),
+    "03 conv1": (ConvParamsTask(3, 96, 11), "96 * (11*11*3 + 1)"),
+    "03 conv2": (ConvParamsTask(96, 256, 5, groups=2), "256 * (5*5*48 + 1)"),
+    "03 conv1 at 224": (OutputSizeTask(224, 11, stride=4), "(224 - 11) // 4 + 1"),
+    "04 receptive field": (ReceptiveFieldTask(VGG16_TO_CONV3_3), "1 + 2*2 + 1 + 2*2*2 + 2 + 3*2*4"),
+    "05 inception 4a": (
+        INCEPTION_4A,
+        "481*192 + 481*96 + (9*96+1)*208 + 481*16 + (25*16+1)*48 + 481*64",
+    ),
+    "07 bottleneck": (
+        BottleneckTask(256, 128, stride=2),
+        "256*128 + 9*128*128 + 128*512 + 2*(128+128+512) + 256*512 + 2*512",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_TASKS)
+def test_every_form_of_the_right_answer_passes(name):
+    task, expression = NOTEBOOK_TASKS[name]
+    right = task._answer()
+    forms = [
+        right,
+        np.int64(right),
+        torch.tensor(right),
+        str(right),
+        f"{right:,}",
+        f"{right:_}",
+        f" {right:,} ".replace(",", " "),
+        expression,
+        expression.replace(" ", ""),
+    ]
+    for form in forms:
+        assert task.check(form), f"{name}: {form!r} was not accepted"
+    assert eval(expression) == right  # the expression really is the answer
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_TASKS)
+def test_every_known_mistake_gets_its_own_hint(name):
+    task, _ = NOTEBOOK_TASKS[name]
+    mistakes = task.known_mistakes()
+    assert mistakes, f"{name}: no known mistakes"
+    for value, hint in mistakes:
+        feedback = task.check(value)
+        assert not feedback and hint in feedback.message, (name, value, feedback)
+    assert len({hint for _, hint in mistakes}) == len(mistakes)  # one hint per mistake
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_TASKS)
+def test_hints_climb_and_only_the_solution_gives_the_answer(name):
+    task, _ = NOTEBOOK_TASKS[name]
+    right = task._answer()
+    shown = {str(right), f"{right:,}"}
+    hints = [str(task.hint(level)) for level in range(1, len(task.hints()) + 1)]
+    assert len(hints) >= 2 and hints[0].startswith("Hint 1 of")
+    assert not any(form in hint for hint in hints for form in shown if len(form) > 2), hints
+    assert "solution()" in hints[-1] and "No more hints" in str(task.hint(len(hints) + 1))
+    solution = task.solution()
+    assert f"**{right:,}**" in solution._repr_markdown_()
+    assert not task.check(None) and "Replace `None`" in task.check(None).message
+
+
+def test_the_notebook_answers_are_what_pytorch_counts():
+    paper = get_model("alexnet_paper")
+    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
+    assert NOTEBOOK_TASKS["03 conv1"][0].check(count(paper.conv1))
+    assert NOTEBOOK_TASKS["03 conv2"][0].check(count(paper.conv2))
+    assert NOTEBOOK_TASKS["05 inception 4a"][0].check(
+        count(get_model("googlenet_paper").inception4a)
+    )
+    at_224 = nn.Conv2d(3, 96, 11, stride=4)(torch.zeros(1, 3, 224, 224)).shape[-1]
+    assert NOTEBOOK_TASKS["03 conv1 at 224"][0].check(at_224) and at_224 == 54
+    dilated = nn.Conv2d(1, 1, 3, stride=2, padding=1, dilation=3)(torch.zeros(1, 1, 44, 44))
+    assert NOTEBOOK_TASKS["01 output size"][0].check(dilated.shape[-1])
+
+
+def test_output_size_hints_for_each_slip():
+    task = OutputSizeTask(224, 11, stride=4)  # (224 - 11) / 4 + 1 = 54.25
+    assert "whole steps only" in task.check(54.25).message
+    assert "round the division down, not up" in task.check(55).message  # the paper's 55
+    assert "+ 1" in task.check(53).message
+    assert "divide by the stride" in task.check(214).message
+    dilated = OutputSizeTask(44, 3, stride=2, padding=1, dilation=3)
+    assert "Dilation spreads the kernel" in dilated.check((44 + 2 - 3) // 2 + 1).message
+    padded = OutputSizeTask(32, 5, padding=2)  # "same": 32
+    assert "both sides" in padded.check(32 + 2 - 5 + 1).message
+    with pytest.raises(ValueError, match=r"stride must be an int >= 1, got 0"):
+        OutputSizeTask(32, 3, stride=0)
+
+
+def test_receptive_field_hints_for_each_slip():
+    task = ReceptiveFieldTask(VGG16_TO_CONV3_3)
+    assert task._answer() == 40
+    assert "2 input pixels apart" in task.check(17).message  # steps ignored
+    assert "do not add up" in task.check(25).message  # kernel sizes summed
+    assert "pooling layers count too" in task.check(15).message
+    with pytest.raises(ValueError, match=r"layers\[0\] must be \(name, kernel, stride\)"):
+        ReceptiveFieldTask((("conv", 3),))

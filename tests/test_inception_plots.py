@@ -45,7 +45,12 @@ def test_branch_maps_label_where_each_branch_sits():
     block = Inception(8, 4, 4, 6, 2, 5, 3).eval()
     fig = plot_branch_maps(block, torch.randn(1, 8, 6, 6), channels_per_branch=2)
     ylabels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
-    assert [y.split("\n")[1] for y in ylabels] == ["ch 0-3", "ch 4-9", "ch 10-14", "ch 15-17"]
+    assert [y.split("\n")[-1] for y in ylabels] == [
+        "channels 0-3", "channels 4-9", "channels 10-14", "channels 15-17"
+    ]  # fmt: skip
+    # Each branch named by all its layers: the pool branch is a pool, then a 1x1 projection.
+    assert ylabels[3].split("\n")[:2] == ["3x3 max-pool", "-> 1x1 conv, 3"]
+    assert ylabels[1].split("\n")[:2] == ["1x1 conv, 4", "-> 3x3 conv, 6"]
     assert fig._suptitle.get_text() == "branch outputs, concatenated into 18 channels"
     with pytest.raises(ValueError, match=r"one image of shape \(1, C, H, W\), got \(2, 8, 6, 6\)"):
         plot_branch_maps(block, torch.randn(2, 8, 6, 6))

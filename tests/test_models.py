@@ -255,7 +255,7 @@ def test_tower_lrn_does_not_mix_towers():
 
 def test_crossings_list_what_the_gpus_exchange():
     crossings = dict(AlexNetTwoTower.crossings(227))
-    assert crossings["conv2 output, into the other tower's conv3"] == (128, 13, 13)
+    assert crossings["pooled conv2 output, into the other tower's conv3"] == (128, 13, 13)
     assert crossings["pooled conv5 output, into the other tower's fc6"] == (128 * 36,)
 
 

@@ -252,7 +252,7 @@ class AlexNetTwoTower(nn.Module):
         probe = Tower(3, c, hidden, 0.0, "relu", lrn=False).lower
         side = probe(torch.zeros(1, 3, input_size, input_size)).shape[-1]
         return [
-            ("conv2 output, into the other tower's conv3", (c[1] // 2, side, side)),
+            ("pooled conv2 output, into the other tower's conv3", (c[1] // 2, side, side)),
             ("pooled conv5 output, into the other tower's fc6", (c[4] // 2 * 36,)),
             ("fc6 output, into the other tower's fc7", (hidden // 2,)),
             ("tower B's fc7 output, into fc8", (hidden // 2,)),

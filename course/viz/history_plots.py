@@ -5,8 +5,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 
-def plot_history(*histories, labels: list[str] | None = None, title: str | None = None):
-    """Loss (left) and accuracy (right) per epoch; solid lines training, dashed validation."""
+def plot_history(*histories, labels: list[str] | None = None, title: str | None = None,
+                 val_name: str = "validation"):  # fmt: skip
+    """Loss (left) and accuracy (right) per epoch; solid lines training, dashed the data
+    ``fit`` evaluated after each epoch, named ``val_name`` in the legend ("test" when that
+    data is the test set, as in the notebooks' small runs)."""
+    if not isinstance(val_name, str) or not val_name:
+        raise ValueError(f"val_name must be a non-empty str such as 'test', got {val_name!r}")
     if not histories:
         raise ValueError("plot_history needs at least one History")
     labels = labels or [""] * len(histories)
@@ -32,7 +37,7 @@ def plot_history(*histories, labels: list[str] | None = None, title: str | None 
                     "--s",
                     color=colour,
                     ms=3,
-                    label=f"{prefix}validation",
+                    label=f"{prefix}{val_name}",
                 )
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")

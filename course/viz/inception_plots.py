@@ -92,7 +92,8 @@ def plot_branch_maps(block: nn.Module, x: torch.Tensor, channels_per_branch: int
                              figsize=(1.6 * channels_per_branch, 1.7 * len(outputs)),
                              squeeze=False)  # fmt: skip
     start = 0
-    names = [label for label, *_ in (branch_layers(b)[-1] for b in branches_of(block))]
+    # The whole branch, so the pool branch reads "3x3 max-pool -> 1x1 conv, N".
+    names = ["\n-> ".join(label for label, *_ in branch_layers(b)) for b in branches_of(block)]
     for row, (out, name) in zip(axes, zip(outputs, names, strict=True), strict=True):
         stop = start + out.shape[1]
         for j, ax in enumerate(row):
@@ -100,7 +101,7 @@ def plot_branch_maps(block: nn.Module, x: torch.Tensor, channels_per_branch: int
             ax.set_xticks([])
             ax.set_yticks([])
             if j == 0:
-                ax.set_ylabel(f"{name}\nch {start}-{stop - 1}", fontsize=8)
+                ax.set_ylabel(f"{name}\nchannels {start}-{stop - 1}", fontsize=7)
         start = stop
     fig.suptitle(f"branch outputs, concatenated into {start} channels")
     fig.tight_layout()

@@ -167,8 +167,7 @@ def check_input(model: nn.Module, x: torch.Tensor) -> None:
             f"first, e.g. Preprocess.for_images(images).eval_batch(x) (fit and evaluate do it)"
         )
     weight = next(model.parameters(), None)
-    autocast = torch.is_autocast_enabled(x.device.type)
-    if weight is not None and x.dtype != weight.dtype and not autocast:
+    if weight is not None and x.dtype != weight.dtype and not _autocast_on(x.device.type):
         raise TypeError(
             f"{type(model).__name__} has {weight.dtype} weights but the input is {x.dtype}; "
             f"convert the input with x.to({weight.dtype}) (or the model with model.to(...))"
@@ -181,6 +180,14 @@ def check_input(model: nn.Module, x: torch.Tensor) -> None:
             f"nothing). Resize them: Preprocess(..., size={max(smallest, 32)}) for fit and "
             f"evaluate, or --image-size {max(smallest, 32)} with python -m course.train"
         )
+
+
+def _autocast_on(device_type: str) -> bool:
+    """Whether autocast is on for ``device_type`` (it casts inputs inside the model)."""
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # PyTorch < 2.4 has no device argument
+        return torch.is_autocast_enabled() or torch.is_autocast_cpu_enabled()
 
 
 def with_torchvision_weights(model: nn.Module, arch: str, weights, **built_with) -> nn.Module:
@@ -213,9 +220,10 @@ def with_torchvision_weights(model: nn.Module, arch: str, weights, **built_with)
             f"pretrained {arch} weights need num_classes=1000, in_channels=3, width=1.0; got "
             f"{wrong}. Load them into the ImageNet-shaped model, then replace its last layer."
         )
-    # Read from torch's cache after a hash check, downloaded first if absent (asked for by
-    # passing weights=); unpickled with weights_only=True (course.models.pretrained).
-    state = pretrained.load_weights(weights.url, download=weights is not None)
+    # Passing weights= is the caller's opt-in: a file not yet in torch's cache is downloaded;
+    # either way it is hash-checked and unpickled with weights_only=True (models.pretrained).
+    opted_in = weights is not None
+    state = pretrained.load_weights(weights.url, download=opted_in)
     # torchvision stores (untrained) auxiliary heads with GoogLeNet: skip them if ours has none.
     model.load_state_dict(state, strict=getattr(model, "aux_logits", True))
     return model

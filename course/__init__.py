@@ -1,29 +1,23 @@
-"""Helpers for the course on classic convolutional networks. Nothing happens at import time.
+"""The course on classic convolutional networks, as a package. Nothing happens at import time.
 
 Infrastructure
-    course.runtime        seeding, device choice, fast mode, machine description
-    course.checks         argument checks every module shares
-    course.datafiles      where the course's files are; DataError
-    course.data           Fashion-MNIST (offline first), your own image folders
-    course.image_folder   ImageFolder with a link-loop-safe scan (used by course.data)
-    course.imagenet       the 1000 ILSVRC-2012 classes and their WordNet hierarchy
-    course.batches        in-memory uint8 batches, augmented on the device; test-time views
-    course.train          fit, evaluate, checkpoints, torchrun; ``python -m course.train``
+    course.runtime       seeding, device choice, fast mode, machine description
+    course.checks        argument checks every module shares
+    course.data          Fashion-MNIST (offline first), your image folders, ImageNet's classes
+    course.training      fit and evaluate: batches, devices, checkpoints, progress;
+                         ``python -m course.training``
 Models
-    course.models         every architecture (one file per family), registry, summaries,
-                          pretrained weights (hash-checked, tensors only)
-Arithmetic and measurement
-    course.conv           convolution arithmetic: output size, parameters, MACs, receptive field
-    course.gradients      per-layer gradient norms
-    course.compare        every architecture measured the same way
-From-scratch teaching implementations
-    course.batchnorm      batch normalization, checked against nn.BatchNorm2d
-    course.texture        texture synthesis from VGG features
-Exercises
-    course.exercises      checkers, hint ladders, worked solutions (conv, output size,
-                          receptive field, Inception block); course.exercises_resnet (bottleneck)
-Pictures and widgets
-    course.viz            pure plots (return a Figure) and the ipywidgets built on them
+    course.models        every architecture (one file per family), registry, summaries,
+                         pretrained weights (hash-checked, tensors only)
+Lecture topics
+    course.measure       numbers computed about networks: conv arithmetic, gradient norms,
+                         every architecture measured the same way
+    course.from_scratch  teaching implementations checked against PyTorch: batch norm,
+                         texture synthesis
+    course.exercises     one module per lecture: checkers, hint ladders, worked solutions
+Pictures
+    course.viz           *_plots: pure plots (return a Figure); *_explorer: ipywidgets built
+                         on them; figures: what they share
 """
 
 __version__ = "0.1.0"

@@ -184,7 +184,7 @@ def environment_report() -> list[tuple[str, str]]:
     import matplotlib
     import torchvision
 
-    from course import data
+    from course.data import fashion_mnist, files
 
     rows = [
         ("Python", sys.version.split()[0]),
@@ -204,9 +204,9 @@ def environment_report() -> list[tuple[str, str]]:
         rows.append(("training device", describe_device(pick_device())))
     except (ValueError, TypeError) as exc:  # e.g. COURSE_DEVICE=cuda on a machine without one
         rows.append(("training device", f"none: {exc}. Fix or unset ${DEVICE_ENV}."))
-    for name, folder in data.fashion_mnist_sources():
-        found = data.has_fashion_mnist(folder, "train") and data.has_fashion_mnist(folder, "test")
-        where = data.shown_path(folder)
+    for name, folder in fashion_mnist.fashion_mnist_sources():
+        found = all(fashion_mnist.has_fashion_mnist(folder, split) for split in ("train", "test"))
+        where = files.shown_path(folder)
         rows.append((f"Fashion-MNIST, {name}", f"{'found' if found else 'not found'}: {where}"))
     rows.append(("fast mode", f"{'on' if fast_mode() else 'off'} (${FAST_ENV})"))
     return rows

@@ -1,4 +1,4 @@
-"""Training speed of ``course.train.fit`` vs a plain tutorial-style loop, and the accuracy the
+"""Training speed of ``course.training.fit`` vs a plain tutorial-style loop, and the accuracy the
 default recipe reaches on Fashion-MNIST in a time budget. A benchmark, not a test.
 
     python scripts/benchmark_training.py speed [--images 12000] [--repeats 3]
@@ -8,7 +8,7 @@ speed: the same model (a 3-block BN CNN, 28x28 inputs) trained on the same image
 with the same augmentation (random 4-pixel-shift crop, flip), one epoch each, alternately:
   reference -- a DataLoader over per-sample torchvision transforms (PIL image, RandomCrop,
                RandomHorizontalFlip, ToTensor, Normalize), 2 workers, ``loss.item()`` every batch;
-  fit       -- course.train.fit with its defaults (whole-batch augmentation on the device,
+  fit       -- course.training.fit with its defaults (whole-batch augmentation on the device,
                channels_last, synchronizing every 25 batches).
 Both use AdamW; the figure is training images per second (median of the repeats).
 
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.data import load_fashion_mnist
-from course.train import fit
+from course.training import fit
 
 
 def bn_cnn() -> nn.Module:
@@ -37,7 +37,6 @@ def bn_cnn() -> nn.Module:
         *block(1, 32), nn.MaxPool2d(2), *block(32, 64), nn.MaxPool2d(2), *block(64, 128),
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10),
     )  # fmt: skip
-    model.in_channels = 1
     return model
 
 
@@ -95,8 +94,8 @@ def speed(args) -> None:
 
 
 def recipe(args) -> None:
-    from course.batches import Preprocess
     from course.models import get_model
+    from course.training.batches import Preprocess
 
     train, test = load_fashion_mnist("train"), load_fashion_mnist("test")
     options = dict(num_classes=10, in_channels=1, width=args.width)

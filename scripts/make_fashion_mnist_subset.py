@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course.data import (
+from course.data.fashion_mnist import (
     DEBIAN_FASHION_MNIST,
     FASHION_MNIST_CLASSES,
     embedded_fashion_mnist_dir,

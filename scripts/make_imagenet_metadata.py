@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from course.data import data_dir
-from course.imagenet import PATH_SEPARATOR
+from course.data.imagenet import PATH_SEPARATOR
 
 DEBIAN_WORDNET = Path("/usr/share/wordnet")
 # WordNet's `lexnames` file, which nltk needs and Debian's package leaves out; its content is

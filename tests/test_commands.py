@@ -22,4 +22,4 @@ def test_pytest_nbval_is_make_test():
     plain = collected()
     assert collected("--nbval") == plain
     assert any(item.startswith("notebooks/00_welcome.ipynb::Cell") for item in plain)
-    assert any(item.startswith("tests/test_data.py::") for item in plain)
+    assert any(item.startswith("tests/data/test_fashion_mnist_and_folders.py::") for item in plain)

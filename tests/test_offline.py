@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from course import data, imagenet, runtime
+from course import data, runtime
+from course.data import fashion_mnist, imagenet
 
 REPO = Path(__file__).resolve().parent.parent
 # Functions that fetch from the internet.
@@ -58,7 +59,7 @@ def test_the_guard_catches_a_connection(no_network):
 
 
 def test_loaders_work_without_network(no_network):
-    for split in data.SPLITS:
+    for split in fashion_mnist.SPLITS:
         assert len(data.load_fashion_mnist(split, verbose=False)) > 0
     assert len(imagenet.load_imagenet_classes()) == 1000
     assert runtime.environment_report()
@@ -146,7 +147,7 @@ class _Payload:
 def test_a_planted_pickle_in_the_weights_cache_is_refused_not_run(tmp_path, monkeypatch):
     from torchvision.models import VGG19_Weights
 
-    from course import texture
+    from course.from_scratch import texture
     from course.models import pretrained
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))

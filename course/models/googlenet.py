@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.data.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from course.models.registry import (
     AuxOutputs,
     check_common,
@@ -201,7 +202,7 @@ class GoogLeNet(nn.Module):
     def _transform(self, x):
         # torchvision's weights were ported from a model that expected inputs in [-1, 1]; this
         # maps ImageNet-normalized inputs there (only with transform_input=True).
-        mean, std = x.new_tensor([0.485, 0.456, 0.406]), x.new_tensor([0.229, 0.224, 0.225])
+        mean, std = x.new_tensor(IMAGENET_MEAN), x.new_tensor(IMAGENET_STD)
         return x * (std / 0.5).view(1, 3, 1, 1) + ((mean - 0.5) / 0.5).view(1, 3, 1, 1)
 
     def forward(self, x):

@@ -178,7 +178,7 @@ def check_input(model: nn.Module, x: torch.Tensor) -> None:
             f"{type(model).__name__} needs inputs of at least {smallest}x{smallest} pixels, got "
             f"{x.shape[-2]}x{x.shape[-1]} (its pooling and strides shrink smaller images to "
             f"nothing). Resize them: Preprocess(..., size={max(smallest, 32)}) for fit and "
-            f"evaluate, or --image-size {max(smallest, 32)} with python -m course.train"
+            f"evaluate, or --image-size {max(smallest, 32)} with python -m course.training"
         )
 
 

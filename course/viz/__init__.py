@@ -1,2 +1,4 @@
-"""Pictures and widgets. Plot modules (``*_plots``) return matplotlib Figures and know nothing of
-widgets; widget modules wire ipywidgets controls to those plots."""
+"""Pictures. ``*_plots`` modules are pure plots: functions that return a matplotlib Figure and
+know nothing of widgets (checked by tests/test_layout.py). ``*_explorer`` modules are ipywidgets
+panels over those plots, all of one shape (``explorer.Explorer``: ``.widget``, ``.settings()``,
+``.draw(**settings) -> Figure``). ``figures`` holds what the plots share."""

@@ -1,24 +1,22 @@
 """The architecture explorer: filter the comparison table and charts by family and size.
 
-    ArchitectureExplorer(records).widget        # display it in JupyterLab
-
-``draw(families, x, max_parameters)`` does the work in plain Python (tests call it); the
-widget only wires controls to it.
+explorer = ArchitectureExplorer(records)
+explorer.widget                     # display it in JupyterLab
+explorer.draw(families=("VGG",), x="parameters", max_parameters=200)   # the Figure
 """
 
 from __future__ import annotations
 
-import io
-
 import ipywidgets as w
 import matplotlib.pyplot as plt
 
-from course.compare import FAMILIES, ArchitectureRecord
+from course.measure.compare import FAMILIES, ArchitectureRecord
 from course.viz.compare_plots import METRICS, plot_metric, plot_tradeoffs, table_html
+from course.viz.explorer import Explorer
 
 
-class ArchitectureExplorer:
-    def __init__(self, records: list[ArchitectureRecord], draw: bool = True):
+class ArchitectureExplorer(Explorer):
+    def __init__(self, records: list[ArchitectureRecord], render: bool = True):
         if not records:
             raise ValueError("records must hold at least one ArchitectureRecord")
         self.records = list(records)
@@ -35,17 +33,17 @@ class ArchitectureExplorer:
             value=round(largest + 1), min=1, max=round(largest + 1), step=1,
             description="max parameters (M)", continuous_update=False, style=style,
         )  # fmt: skip
-        self.count = w.HTML()
+        controls = {"families": self.families, "x": self.x_axis,
+                    "max_parameters": self.max_parameters}  # fmt: skip
+        super().__init__(controls, render)
+        self.count = self.readout
         self.table = w.HTML()
-        self.picture = w.Image(format="png", layout=w.Layout(max_width="900px"))
-        self.draw_enabled = draw
-        for control in (self.families, self.x_axis, self.max_parameters):
-            control.observe(self._redraw, names="value")
         self.widget = w.VBox([
             w.HBox([self.families, w.VBox([self.x_axis, self.max_parameters, self.count])]),
             self.picture, self.table,
         ])  # fmt: skip
-        self._redraw()
+        self._watch_controls()
+        self.refresh()
 
     def selected(self, families, max_parameters: float) -> list[ArchitectureRecord]:
         """Records of the chosen families with at most ``max_parameters`` million parameters."""
@@ -56,22 +54,20 @@ class ArchitectureExplorer:
                 if r.family in families and r.parameters <= max_parameters * 1e6]  # fmt: skip
 
     def draw(self, families, x: str, max_parameters: float):
-        """(records shown, table HTML, figure) for these settings."""
         records = self.selected(families, max_parameters)
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), width_ratios=[3, 2])
         plot_tradeoffs(records, x=x, ax=axes[0])
         plot_metric(records, x, ax=axes[1])
         fig.tight_layout()
-        return records, table_html(records), fig
+        return fig
 
-    def _redraw(self, change=None) -> None:
-        records = self.selected(self.families.value, self.max_parameters.value)
-        self.count.value = f"{len(records)} of {len(self.records)} architectures shown"
-        self.table.value = table_html(records)
-        if not self.draw_enabled:
-            return
-        _, _, fig = self.draw(self.families.value, self.x_axis.value, self.max_parameters.value)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        plt.close(fig)
-        self.picture.value = buffer.getvalue()
+    def describe(self, families, x: str, max_parameters: float) -> str:
+        shown = len(self.selected(families, max_parameters))
+        return f"{shown} of {len(self.records)} architectures shown"
+
+    def refresh(self, change=None) -> None:
+        super().refresh(change)
+        settings = self.settings()
+        self.table.value = table_html(
+            self.selected(settings["families"], settings["max_parameters"])
+        )

@@ -1,7 +1,9 @@
 """The convolution explorer: every knob of a real ``nn.Conv2d`` and its exact consequence.
 
     from course.viz.conv_explorer import ConvExplorer
-    ConvExplorer().widget          # display it in JupyterLab
+    explorer = ConvExplorer()
+    explorer.widget                # display it in JupyterLab
+    explorer.draw(**explorer.settings())   # the picture as a Figure (None: not a valid layer)
 
 The readout's output shape comes from running a real ``nn.Conv2d`` on a tensor of the chosen
 size; parameters are counted from that layer and MACs by ``torch.utils.flop_counter``. The
@@ -12,17 +14,16 @@ every output position, row by row.
 from __future__ import annotations
 
 import html
-import io
 
 import ipywidgets as w
-import matplotlib.pyplot as plt
 
-from course.conv import ConvSpec, measure
+from course.measure.conv import ConvSpec, measure
 from course.viz.conv_plots import plot_convolution
+from course.viz.explorer import Explorer
 
 
-class ConvExplorer:
-    def __init__(self, input_size: int = 7, kernel_size: int = 3, draw: bool = True):
+class ConvExplorer(Explorer):
+    def __init__(self, input_size: int = 7, kernel_size: int = 3, render: bool = True):
         slider = dict(continuous_update=False, style={"description_width": "110px"})
         self.input_h = w.IntSlider(input_size, 1, 16, description="input height", **slider)
         self.input_w = w.IntSlider(input_size, 1, 16, description="input width", **slider)
@@ -43,26 +44,23 @@ class ConvExplorer:
         self.play = w.Play(value=0, min=0, max=0, interval=400, description="walk the kernel")
         self.position = w.IntSlider(0, 0, 0, description="position", **slider)
         w.link((self.play, "value"), (self.position, "value"))  # kernel-side: tests see it too
-        self.readout = w.HTML()
-        self.picture = w.Image(format="png", layout=w.Layout(max_width="820px"))
-        self.draw_enabled = draw
-        self.spec: ConvSpec | None = None
-        self.real: dict | None = None
+        names = ["input_h", "input_w", "kernel_h", "kernel_w", "padding_mode", "padding",
+                 "stride", "dilation", "in_channels", "out_channels", "groups", "bias"]  # fmt: skip
+        layer = [getattr(self, name) for name in names]
+        super().__init__({**dict(zip(names, layer, strict=True)), "position": self.position},
+                         render, width="820px")  # fmt: skip
+        self.spec: ConvSpec | None = None  # the layer the controls describe (None: invalid)
+        self.real: dict | None = None  # what a real nn.Conv2d gives for it
+        self.error = ""
         self._moving_position = False  # True while settings reset the position
-
-        self.controls = [
-            self.input_h, self.input_w, self.kernel_h, self.kernel_w, self.padding_mode,
-            self.padding, self.stride, self.dilation, self.in_channels, self.out_channels,
-            self.groups, self.bias,
-        ]  # fmt: skip
-        for control in self.controls:
+        for control in layer:
             control.observe(self._on_settings, names="value")
         self.position.observe(self._on_position, names="value")
         self._update_groups()
         self._on_settings()
 
-        left = w.VBox(self.controls[:8])
-        right = w.VBox([*self.controls[8:], w.HBox([self.play, self.position]), self.readout])
+        left = w.VBox(layer[:8])
+        right = w.VBox([*layer[8:], w.HBox([self.play, self.position]), self.readout])
         self.widget = w.VBox([w.HBox([left, right]), self.picture])
 
     # --- state ------------------------------------------------------------------------------
@@ -77,6 +75,16 @@ class ConvExplorer:
         _, out_w = self.spec.output_size(self.input_size)
         return divmod(self.position.value, out_w)
 
+    @staticmethod
+    def spec_for(in_channels, out_channels, kernel_h, kernel_w, padding_mode, padding, stride,
+                 dilation, groups, bias, **_) -> ConvSpec:  # fmt: skip
+        """The layer these settings describe (ValueError if it is not a valid one)."""
+        return ConvSpec(
+            in_channels, out_channels, (kernel_h, kernel_w), stride=stride,
+            padding=padding if padding_mode == "number" else padding_mode,
+            dilation=dilation, groups=groups, bias=bias,
+        )  # fmt: skip
+
     def _update_groups(self) -> None:
         allowed = ConvSpec(self.in_channels.value, self.out_channels.value, 1).allowed_groups()
         if list(self.groups.options) != allowed:
@@ -85,16 +93,6 @@ class ConvExplorer:
                 self.groups.options = allowed
                 self.groups.value = keep
 
-    def _build_spec(self) -> ConvSpec:
-        mode = self.padding_mode.value
-        return ConvSpec(
-            self.in_channels.value, self.out_channels.value,
-            (self.kernel_h.value, self.kernel_w.value),
-            stride=self.stride.value,
-            padding=self.padding.value if mode == "number" else mode,
-            dilation=self.dilation.value, groups=self.groups.value, bias=self.bias.value,
-        )  # fmt: skip
-
     # --- reactions --------------------------------------------------------------------------
 
     def _on_settings(self, change=None) -> None:
@@ -102,37 +100,29 @@ class ConvExplorer:
             self._update_groups()
         self.padding.disabled = self.padding_mode.value != "number"
         try:
-            spec = self._build_spec()
+            spec = self.spec_for(**self.settings())
             spec.output_size(self.input_size)  # our explanation if the output would be empty
             self.real = measure(spec, self.input_size)  # a real nn.Conv2d on a real tensor
-            self.spec = spec
+            self.spec, self.error = spec, ""
+            _, _, out_h, out_w = self.real["output_shape"]
+            positions = out_h * out_w
         except (ValueError, RuntimeError) as error:
-            self.spec, self.real = None, None
-            message = html.escape(str(error))
-            self.readout.value = f"<b style='color:#b00'>Not a valid layer:</b> {message}"
-            self._moving_position = True
-            self.play.value = self.position.value = 0
-            self.play.max = self.position.max = 0
-            self._moving_position = False
-            self._draw()
-            return
-        _, _, out_h, out_w = self.real["output_shape"]
+            self.spec, self.real, self.error = None, None, str(error)
+            positions = 1
         self._moving_position = True
         self.play.value = self.position.value = 0
-        self.play.max = self.position.max = out_h * out_w - 1
+        self.play.max = self.position.max = positions - 1
         self._moving_position = False
-        self.readout.value = self.readout_html()
-        self._draw()
+        self.refresh()
 
     def _on_position(self, change=None) -> None:
-        if self._moving_position:
-            return
-        self.readout.value = self.readout_html()
-        self._draw()
+        if not self._moving_position:
+            self.refresh()
 
-    def readout_html(self) -> str:
+    def describe(self, **settings) -> str:
         if self.spec is None or self.real is None:
-            return self.readout.value
+            message = html.escape(self.error)
+            return f"<b style='color:#b00'>Not a valid layer:</b> {message}"
         shape = "×".join(str(n) for n in self.real["output_shape"])
         row, col = self.current_position()
         return (
@@ -143,14 +133,12 @@ class ConvExplorer:
             f"<b>kernel at output</b> (row {row}, col {col})"
         )
 
-    def _draw(self) -> None:
-        if not self.draw_enabled:
-            return
-        if self.spec is None:
-            self.picture.value = b""
-            return
-        fig = plot_convolution(self.spec, self.input_size, self.current_position())
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        plt.close(fig)
-        self.picture.value = buffer.getvalue()
+    def draw(self, **settings):
+        """The kernel over the input and the output at ``position`` (None: not a valid layer)."""
+        size = (settings["input_h"], settings["input_w"])
+        try:
+            spec = self.spec_for(**settings)
+            _, out_w = spec.output_size(size)
+        except ValueError:
+            return None
+        return plot_convolution(spec, size, divmod(settings["position"], out_w))

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from course.conv import ConvSpec, Pair, as_pair
+from course.measure.conv import ConvSpec, Pair, as_pair
 
 INPUT, PADDING, TAP, DONE, EDGE = "#ffffff", "#d9d9d9", "#f28e2b", "#cfe2f3", "#555555"
 

@@ -1,8 +1,10 @@
-"""Training curves from a ``course.train.History`` (or several), as a matplotlib Figure."""
+"""Training curves from a ``course.training.History`` (or several), as a matplotlib Figure."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+
+from course.viz.figures import finish_panels
 
 
 def plot_history(*histories, labels: list[str] | None = None, title: str | None = None,
@@ -42,15 +44,3 @@ def plot_history(*histories, labels: list[str] | None = None, title: str | None 
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     return finish_panels(fig, (ax_loss, ax_acc), title)
-
-
-def finish_panels(fig, axes, title: str | None = None):
-    """The course's finish for side-by-side panels: a light grid and a legend on each, the
-    title on top, a tight layout. Returns the figure."""
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig

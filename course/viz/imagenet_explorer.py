@@ -11,7 +11,7 @@ import html
 
 import ipywidgets as w
 
-from course.imagenet import (
+from course.data.imagenet import (
     ROOT_SYNSET,
     children,
     load_imagenet_classes,

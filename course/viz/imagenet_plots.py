@@ -6,7 +6,7 @@ import math
 
 import matplotlib.pyplot as plt
 
-from course.imagenet import ROOT_SYNSET, load_imagenet_classes, load_synsets
+from course.data.imagenet import ROOT_SYNSET, load_imagenet_classes, load_synsets
 
 
 def primary_tree() -> dict[str, dict]:

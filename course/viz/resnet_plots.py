@@ -1,26 +1,23 @@
 """Pictures for the ResNet notebook: residual blocks drawn from real modules, training-error
-curves of plain vs residual networks, gradient norms per layer, and a widget to pick the depth.
+curves of plain vs residual networks, gradient norms per layer (each returns a Figure).
 
     plot_blocks({"basic": BasicBlock(64, 64), "bottleneck": Bottleneck(256, 64)})
-    GradientNormExplorer(images, labels).widget     # display it in JupyterLab
+
+The explorer over ``plot_gradient_norms`` is ``course.viz.resnet_explorer.GradientNormExplorer``.
 
 Every label in the diagrams (kernel sizes, channels, parameters) is read from the modules.
 """
 
 from __future__ import annotations
 
-import io
 import re
 
-import ipywidgets as w
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyBboxPatch
 from torch import nn
 
-from course.gradients import layer_gradient_norms
-from course.models import get_model
 from course.models.summary import count_parameters
-from course.viz.history_plots import finish_panels
+from course.viz.figures import finish_panels
 
 # --- block diagrams ----------------------------------------------------------------------------
 
@@ -152,63 +149,3 @@ def plot_gradient_norms(curves: dict[str, list[float]], title: str | None = None
     ax.set_title(title or "gradient norms at initialization, one batch")
     fig.tight_layout()
     return fig
-
-
-class GradientNormExplorer:
-    """Pick a depth; see the gradient norms per layer of the plain and the residual network of
-    that depth at initialization, on the same batch. ``draw(depth)`` returns the Figure."""
-
-    DEPTHS = (20, 32, 44, 56, 110)
-
-    def __init__(self, images, labels, depth: int = 56, seed: int = 0, model_kwargs=None,
-                 draw: bool = True):  # fmt: skip
-        if depth not in self.DEPTHS:
-            raise ValueError(f"depth must be one of {self.DEPTHS}, got {depth!r}")
-        self.images, self.labels, self.seed = images, labels, seed
-        self.model_kwargs = dict(model_kwargs or {})
-        self._cache: dict[int, dict[str, list[float]]] = {}
-        self.depth = w.SelectionSlider(options=list(self.DEPTHS), value=depth,
-                                       description="depth", continuous_update=False)  # fmt: skip
-        self.picture = w.Image(format="png", layout=w.Layout(max_width="760px"))
-        self.readout = w.HTML()
-        self.draw_enabled = draw
-        self.depth.observe(lambda change: self.show(change["new"]), names="value")
-        self.widget = w.VBox([self.depth, self.readout, self.picture])
-        for other in self.DEPTHS:  # all at once, so that moving the slider answers at once
-            self.norms(other)
-        self.show(depth)
-
-    def norms(self, depth: int) -> dict[str, list[float]]:
-        """{'plain<depth>': norms, 'resnet<depth>': norms}, same seed and batch (cached)."""
-        if depth not in self._cache:
-            import torch  # local: only this method needs the generator
-
-            curves = {}
-            for kind in ("plain", "resnet"):
-                torch.manual_seed(self.seed)
-                model = get_model(f"{kind}{depth}", **self.model_kwargs)
-                curves[f"{kind}{depth}"] = [n for _, n in layer_gradient_norms(
-                    model, self.images, self.labels)]  # fmt: skip
-            self._cache[depth] = curves
-        return self._cache[depth]
-
-    def draw(self, depth: int):
-        curves = self.norms(depth)
-        return plot_gradient_norms(curves, title=f"gradient norms at initialization, depth {depth}")
-
-    def summary(self, depth: int) -> str:
-        parts = []
-        for name, norms in self.norms(depth).items():
-            parts.append(f"<b>{name}</b>: first conv / classifier = "
-                         f"<code>{norms[0] / norms[-1]:.3g}</code>")  # fmt: skip
-        return " &nbsp; ".join(parts)
-
-    def show(self, depth: int) -> None:
-        self.readout.value = self.summary(depth)
-        if not self.draw_enabled:
-            return
-        fig = self.draw(depth)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        plt.close(fig)
-        self.picture.value = buffer.getvalue()

@@ -1,0 +1,59 @@
+"""torchvision's ImageFolder with a file scan that survives link loops, and an image reader that
+names a damaged file (imported by ``course.data.load_image_folder`` on first use, so that
+``import course.data`` does not import torchvision)."""
+
+import os
+from pathlib import Path
+
+from torchvision import datasets
+
+from course.data.files import IMAGE_SUFFIXES, DataError
+
+
+class LoopSafeImageFolder(datasets.ImageFolder):
+    """An ImageFolder whose scan visits each real folder once: a symbolic link back up the tree
+    would otherwise list the same images again, once per level of the loop."""
+
+    @staticmethod
+    def make_dataset(directory, class_to_idx, extensions=None, is_valid_file=None,
+                     allow_empty=False):  # fmt: skip
+        samples = []
+        seen = {os.path.realpath(Path(directory) / name) for name in class_to_idx}
+        for name, index in sorted(class_to_idx.items(), key=lambda item: item[1]):
+            files = image_files(Path(directory) / name, seen)
+            if not files and not allow_empty:
+                raise FileNotFoundError(
+                    f"class folder {name!r} holds no image ({', '.join(IMAGE_SUFFIXES)})"
+                )
+            samples += [(str(f), index) for f in files]
+        return samples
+
+
+def image_files(folder: Path, seen: set[str] | None = None) -> list[Path]:
+    """Image files under ``folder``, following links but never into a real folder in ``seen``
+    or visited before (a link back up the tree would otherwise list the same images again
+    and again); ``seen`` may hold the other classes' folders."""
+    found, seen = [], set() if seen is None else seen
+    for here, subfolders, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(here)
+        if real in seen and here != str(folder):
+            subfolders[:] = []  # a loop, or another class's folder: do not go into it
+            continue
+        seen.add(real)
+        subfolders.sort()
+        found += [Path(here) / f for f in sorted(files) if f.lower().endswith(IMAGE_SUFFIXES)]
+    return found
+
+
+def read_image(path: str):
+    """torchvision's image reader, with the file named when it fails (truncated or not an
+    image): a DataLoader worker would otherwise report a bare PIL error."""
+    from torchvision.datasets.folder import default_loader
+
+    try:
+        return default_loader(path)
+    except Exception as exc:
+        raise DataError(
+            f"cannot read image {path}: {type(exc).__name__}: {exc}. The file is damaged or "
+            f"not an image; replace or delete it."
+        ) from None

@@ -1,0 +1,215 @@
+"""Exercises of the convolution lecture (notebooks 01 and 03): a conv layer's trainable
+parameters (the lecture's mini-task, and fresh variants) and a layer's output size.
+
+    from course.exercises.convolution import LECTURE_TASK, random_conv_task
+    LECTURE_TASK.check(12345); LECTURE_TASK.hint(1); LECTURE_TASK.solution()
+    task = random_conv_task(seed=1)    # a fresh variant to practise on
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from course.checks import as_int
+from course.exercises.base import Feedback, HintLadder, judge, read_number, without_duplicates
+from course.measure.conv import ConvSpec, as_pair
+
+
+@dataclass(frozen=True)
+class ConvParamsTask(HintLadder):
+    """How many trainable parameters does this convolution layer have?"""
+
+    in_channels: int
+    out_channels: int
+    kernel_size: tuple[int, int] | int
+    bias: bool = True
+    groups: int = 1
+
+    def __post_init__(self):
+        spec = self.spec()  # validates every setting
+        object.__setattr__(self, "kernel_size", spec.kernel_size)
+
+    def spec(self) -> ConvSpec:
+        return ConvSpec(
+            self.in_channels, self.out_channels, self.kernel_size,
+            groups=self.groups, bias=self.bias,
+        )  # fmt: skip
+
+    def question(self) -> str:
+        kh, kw = as_pair(self.kernel_size, "kernel_size")
+        groups = f", groups={self.groups}" if self.groups > 1 else ""
+        return (
+            f"A convolution layer has a {kh}x{kw} kernel, {self.in_channels} input channels, "
+            f"{self.out_channels} output channels{groups}, bias={self.bias}. "
+            f"How many trainable parameters does it have?"
+        )
+
+    def _answer(self) -> int:
+        return self.spec().parameters()
+
+    def known_mistakes(self) -> list[tuple[int, str]]:
+        """(the number a typical mistake gives, the hint for it), most common first."""
+        kh, kw = self.kernel_size
+        c_in, c_out, g = self.in_channels, self.out_channels, self.groups
+        depth = c_in // g  # input channels one kernel sees
+        per_kernel = depth * kh * kw
+        bias = 1 if self.bias else 0
+        candidates = [
+            (c_out * per_kernel, "Close: count the bias too. Each output channel has one bias."),
+            (per_kernel + bias, "That is one kernel. The layer has one kernel per output channel."),
+            (per_kernel, "That is the weights of one kernel only. How many kernels are there, "
+                         "and does each have a bias?"),
+            (c_out * (kh * kw + bias), "A kernel is not flat: it spans the whole depth of its "
+                                      "input (every input channel it sees), not one channel."),
+            (c_out * kh * kw, "A kernel spans the whole input depth, and each output channel "
+                              "may have a bias: both are missing."),
+            (c_out * (per_kernel + depth * bias), "A bias is one number per kernel (per output "
+                                                  "channel), not one per input channel."),
+            (c_out * per_kernel * (1 + bias), "A bias is one number per kernel (per output "
+                                              "channel), not one per weight."),
+            (c_out * per_kernel + bias, "The whole layer has more than one bias: one per "
+                                        "output channel."),
+            (c_out * (c_in * kh * kw + bias), "With groups, each kernel sees only "
+                                              "in_channels / groups input channels."),
+            (c_out * (depth * (kh + kw) + bias), "A kh x kw kernel has kh * kw weights per "
+                                                 "channel, not kh + kw."),
+            (c_out * per_kernel + c_out * (1 - bias), "This layer has bias=False: no biases "
+                                                      "to count."),
+        ]  # fmt: skip
+        return without_duplicates(candidates, self._answer())
+
+    def check(self, answer) -> Feedback:
+        return judge(
+            answer, self._answer(), self.known_mistakes(),
+            "Count the weights of one kernel (height x width x the input channels it sees), "
+            "add its bias if any, then multiply by the number of kernels.",
+        )  # fmt: skip
+
+    def hints(self) -> list[str]:
+        kh, kw = self.kernel_size
+        sees = (f"{self.in_channels} / groups = {self.in_channels // self.groups}"
+                if self.groups > 1 else f"all {self.in_channels}")  # fmt: skip
+        bias = "plus one bias" if self.bias else "and no bias (bias=False)"
+        return [
+            f"Start with one kernel: it covers {kh}x{kw} pixels of every input channel it sees "
+            f"({sees} of them). How many weights is that?",
+            f"Each kernel has those weights {bias}, and the layer has one kernel per output "
+            f"channel.",
+        ]
+
+    def worked_solution(self) -> str:
+        kh, kw = self.kernel_size
+        depth, bias = self.in_channels // self.groups, int(self.bias)
+        per_kernel = kh * kw * depth + bias
+        torch_count = sum(p.numel() for p in self.spec().to_module().parameters())
+        return (
+            f"one kernel has {kh}·{kw}·{depth}{' + 1' if bias else ''} = {per_kernel:,} "
+            f"parameters; {self.out_channels} kernels: {self.out_channels} · {per_kernel:,} = "
+            f"**{self._answer():,}**. PyTorch counts the same: the `nn.Conv2d` has "
+            f"{torch_count:,} trainable parameters."
+        )
+
+
+LECTURE_TASK = ConvParamsTask(in_channels=64, out_channels=128, kernel_size=3, bias=True)
+
+
+_KERNELS = [1, 3, 5, 7, (3, 5), (5, 3), (1, 7), (7, 1), 11]
+
+
+_CHANNELS = [1, 3, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
+
+
+def random_conv_task(seed: int | None = None) -> ConvParamsTask:
+    """A fresh variant of the lecture's mini-task: other sizes, sometimes groups or no bias."""
+    rng = random.Random(None if seed is None else as_int(seed, "seed"))
+    c_in, c_out = rng.choice(_CHANNELS), rng.choice(_CHANNELS)
+    groups = 1
+    if rng.random() < 0.3:  # grouped or depthwise
+        common = [g for g in (2, 4, 8, c_in) if c_in % g == 0 and c_out % g == 0 and g > 1]
+        groups = rng.choice(common) if common else 1
+    return ConvParamsTask(c_in, c_out, rng.choice(_KERNELS), bias=rng.random() < 0.7, groups=groups)
+
+
+@dataclass(frozen=True)
+class OutputSizeTask(HintLadder):
+    """How large (per side) is the output of this convolution or pooling layer?"""
+
+    input_size: int
+    kernel_size: int
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+
+    def __post_init__(self):
+        for name in ("input_size", "kernel_size", "stride", "dilation"):
+            object.__setattr__(self, name, as_int(getattr(self, name), name, 1))
+        object.__setattr__(self, "padding", as_int(self.padding, "padding", 0))
+        self.spec().output_size(self.input_size)  # an empty output is a ValueError here
+
+    def spec(self) -> ConvSpec:
+        return ConvSpec(1, 1, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def question(self) -> str:
+        return (
+            f"An {self.input_size}x{self.input_size} input goes through a {self.kernel_size}x"
+            f"{self.kernel_size} convolution with stride {self.stride}, padding {self.padding} "
+            f"and dilation {self.dilation}. How many pixels wide is its output?"
+        )
+
+    def _answer(self) -> int:
+        return self.spec().output_size(self.input_size)[0]
+
+    def known_mistakes(self) -> list[tuple[int | float, str]]:
+        n, k, s, p, d = (self.input_size, self.kernel_size, self.stride, self.padding,
+                         self.dilation)  # fmt: skip
+        extent = d * (k - 1) + 1
+        exact = (n + 2 * p - extent) / s + 1
+        candidates = [
+            ((n + 2 * p - k) // s + 1, "Dilation spreads the kernel: it spans d·(k−1)+1 "
+             "pixels, not k."),
+            ((n + p - extent) // s + 1, "Padding is added on both sides: n + 2p."),
+            ((n + 2 * p - extent) // s, "Count the first position too: the formula ends in + 1."),
+            (-(-(n + 2 * p - extent) // s) + 1, "A kernel that would stick out past the padded "
+             "input is not applied: round the division down, not up."),
+            ((n + 2 * p - extent) + 1, "With stride s the kernel moves s pixels at a time: "
+             "divide by the stride."),
+        ]  # fmt: skip
+        if not float(exact).is_integer():
+            candidates.insert(0, (exact, "The kernel takes whole steps only: round the "
+                                         "division down (floor) before adding 1."))  # fmt: skip
+        return without_duplicates(candidates, self._answer())
+
+    def check(self, answer) -> Feedback:
+        value = read_number(answer)
+        if isinstance(value, Feedback):
+            return value
+        for mistake, hint in self.known_mistakes():
+            if value == mistake and not float(mistake).is_integer():
+                return Feedback(False, f"Not quite. {hint}")
+        return judge(
+            answer, self._answer(), self.known_mistakes(),
+            "Use floor((n + 2p − d·(k−1) − 1) / s) + 1.", unit="pixels",
+        )  # fmt: skip
+
+    def hints(self) -> list[str]:
+        return [
+            "First find how many input pixels the kernel spans with its dilation, then how "
+            "many pixels the padded input has.",
+            "The kernel fits at the first position, then moves by the stride while it still "
+            "fits: floor((padded size − span) / stride) + 1 positions.",
+        ]
+
+    def worked_solution(self) -> str:
+        n, k, s, p, d = (self.input_size, self.kernel_size, self.stride, self.padding,
+                         self.dilation)  # fmt: skip
+        extent = d * (k - 1) + 1
+        answer = self._answer()
+        import torch
+
+        measured = self.spec().to_module()(torch.zeros(1, 1, n, n)).shape[-1]
+        return (
+            f"the kernel spans {d}·({k}−1)+1 = {extent} pixels; the padded input has "
+            f"{n} + 2·{p} = {n + 2 * p}; floor(({n + 2 * p} − {extent}) / {s}) + 1 = "
+            f"**{answer}**. `nn.Conv2d` gives {measured}."
+        )

@@ -1,0 +1,34 @@
+"""A plain ten-layer CNN for the batch-norm experiments (notebook 06): 3x3 convolutions, the
+activation of your choice, batch norm on or off, nothing else (no shortcuts, no dropout).
+
+    model = plain_cnn(batch_norm=True, activation=nn.Tanh)     # (N, 1, 28, 28) -> (N, 10)
+
+Not an architecture of a paper, so not in the registry: it is the smallest network deep enough
+to show what the Inception-BN paper is about.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+WIDTHS = (16, 16, 16, 32, 32, 32, 64, 64, 64, 64)  # ten conv layers
+POOL_BEFORE = (3, 6)  # 2x2 max pooling before these layers: 28 -> 14 -> 7
+
+
+def plain_cnn(batch_norm: bool, activation: type[nn.Module] = nn.ReLU,
+              norm: type[nn.Module] = nn.BatchNorm2d, in_channels: int = 1,
+              num_classes: int = 10) -> nn.Sequential:  # fmt: skip
+    """Conv (no bias with batch norm: its shift replaces it) -> [norm] -> activation, ten
+    times; global average pooling; one linear classifier. ``norm`` may be any class taking
+    the channel count, e.g. ``course.from_scratch.batchnorm.BatchNorm2d``."""
+    layers, channels = [], in_channels
+    for i, width in enumerate(WIDTHS):
+        if i in POOL_BEFORE:
+            layers.append(nn.MaxPool2d(2))
+        layers.append(nn.Conv2d(channels, width, 3, padding=1, bias=not batch_norm))
+        if batch_norm:
+            layers.append(norm(width))
+        layers.append(activation())
+        channels = width
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, num_classes)]
+    return nn.Sequential(*layers)

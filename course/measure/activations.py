@@ -21,14 +21,16 @@ SATURATED = 0.1  # a unit is "saturated" where its derivative is below 10% of it
 
 
 def derivative_ratio(z: torch.Tensor, activation: str) -> torch.Tensor:
-    """f'(z) / max f' for 'sigmoid' (max 1/4 at 0) or 'tanh' (max 1 at 0): 1 passes the
-    gradient fully, near 0 blocks it."""
+    """f'(z) / max f' for 'sigmoid' (max 1/4 at 0), 'tanh' (max 1 at 0) or 'relu' (1 for z > 0,
+    else 0): 1 passes the gradient fully, near 0 blocks it."""
+    if activation == "relu":
+        return (z > 0).to(z.dtype)
     if activation == "sigmoid":
         s = torch.sigmoid(z)
         return s * (1 - s) / 0.25
     if activation == "tanh":
         return 1 - torch.tanh(z) ** 2
-    raise ValueError(f"activation must be 'sigmoid' or 'tanh', got {activation!r}")
+    raise ValueError(f"activation must be 'sigmoid', 'tanh' or 'relu', got {activation!r}")
 
 
 def saturated_fraction(values: torch.Tensor, activation: str) -> torch.Tensor:

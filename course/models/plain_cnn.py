@@ -32,3 +32,18 @@ def plain_cnn(batch_norm: bool, activation: type[nn.Module] = nn.ReLU,
         channels = width
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, num_classes)]
     return nn.Sequential(*layers)
+
+
+def four_layer_cnn(activation: str = "relu", in_channels: int = 1,
+                   num_classes: int = 10) -> nn.Sequential:  # fmt: skip
+    """The kind of network of the AlexNet paper's Figure 1 (ReLU vs tanh): three convolutions
+    and a linear classifier, no normalization, no dropout. (N, 1, 28, 28) -> (N, 10)."""
+    act = {"relu": nn.ReLU, "tanh": nn.Tanh}.get(activation)
+    if act is None:
+        raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 32, 5, padding=2), act(), nn.MaxPool2d(2),  # (N, 32, 14, 14)
+        nn.Conv2d(32, 64, 5, padding=2), act(), nn.MaxPool2d(2),  # (N, 64, 7, 7)
+        nn.Conv2d(64, 64, 3, padding=1), act(),  # (N, 64, 7, 7)
+        nn.Flatten(), nn.Linear(64 * 7 * 7, num_classes),
+    )  # fmt: skip

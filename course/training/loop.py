@@ -141,12 +141,14 @@ def evaluate(
     batch_size: int = 512,
     device=None,
     precision: str = "fp32",
-) -> dict[str, float]:
+    per_image: bool = False,
+) -> dict:
     """Loss and accuracy of ``model`` on ``data`` (what ``fit`` takes: an ImageSet, an
     ``(images, labels)`` pair or a Dataset of uint8 images), seeing it as ``preprocess`` says
     (use ``history.preprocess`` from ``fit``; without it, the one ``fit`` last trained this
     model with). ``tta``: 'none', 'flip' (image and its mirror) or 'ten_crop' (AlexNet's 10
-    views); the softmax outputs of the views are averaged."""
+    views); the softmax outputs of the views are averaged. ``per_image=True`` adds
+    ``"correct"``: a bool tensor, one per image in order (for paired comparisons)."""
     if tta not in ("none", "flip", "ten_crop"):
         raise ValueError(f"tta must be 'none', 'flip' or 'ten_crop', got {tta!r}")
     batch_size = as_int(batch_size, "batch_size", 1)
@@ -166,7 +168,7 @@ def evaluate(
     was_training = model.training
     model.eval()
     total_loss, correct = torch.zeros((), device=device), torch.zeros((), device=device)
-    n = 0
+    n, hits = 0, []
     try:
         with torch.no_grad():
             for x, y in uint8_batches(data, batch_size):
@@ -175,13 +177,19 @@ def evaluate(
                 with autocast(device, dtype):
                     probs = sum(F.softmax(model(v).float(), dim=1) for v in views) / len(views)
                 total_loss += F.nll_loss(probs.clamp_min(1e-12).log(), y, reduction="sum")
-                correct += (probs.argmax(1) == y).sum()
+                right = probs.argmax(1) == y
+                correct += right.sum()
                 n += len(y)
+                if per_image:
+                    hits.append(right.cpu())
     finally:
         model.train(was_training)
     if n == 0:
         raise ValueError("data is empty: 0 images (check how it was sliced or filtered)")
-    return {"loss": total_loss.item() / n, "acc": correct.item() / n, "n": n}
+    result = {"loss": total_loss.item() / n, "acc": correct.item() / n, "n": n}
+    if per_image:
+        result["correct"] = torch.cat(hits)
+    return result
 
 
 def fit(

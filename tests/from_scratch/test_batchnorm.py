@@ -168,11 +168,12 @@ def test_derivative_ratio_matches_autograd():
     from course.measure.activations import derivative_ratio
 
     z = torch.linspace(-5, 5, 41, requires_grad=True)
-    for name, f, peak in (("sigmoid", torch.sigmoid, 0.25), ("tanh", torch.tanh, 1.0)):
+    for name, f, peak in (("sigmoid", torch.sigmoid, 0.25), ("tanh", torch.tanh, 1.0),
+                          ("relu", torch.relu, 1.0)):  # fmt: skip
         (grad,) = torch.autograd.grad(f(z).sum(), z)
         torch.testing.assert_close(derivative_ratio(z.detach(), name), grad / peak)
-    with pytest.raises(ValueError, match="activation"):
-        derivative_ratio(z, "relu")
+    with pytest.raises(ValueError, match="activation must be 'sigmoid', 'tanh' or 'relu'"):
+        derivative_ratio(z, "gelu")
 
 
 def test_plots_return_figures():

@@ -1,0 +1,21 @@
+"""Experiments that test what the lecture claims, designed as the papers did, at three budgets:
+``fast`` (seconds: the tests), ``live`` (about two minutes on a 2-core CPU: what a notebook
+runs) and ``reference`` (the convincing version, stored in ``data/results/NAME.json`` with its
+provenance and shown in the notebooks).
+
+    course.experiments.runner        run_experiment, load_results, provenance, StaleResult
+    course.experiments.relu_vs_tanh  AlexNet's Figure 1: epochs to 25% training error
+    course.experiments.dropout       over-fitting with and without dropout
+    course.experiments.tta           AlexNet's ten test-time views, a paired test
+    python -m course.experiments run NAME --budget reference
+"""
+
+from course.experiments.runner import (
+    BUDGETS,
+    EXPERIMENTS,
+    StaleResult,
+    load_results,
+    run_experiment,
+)
+
+__all__ = ["BUDGETS", "EXPERIMENTS", "StaleResult", "load_results", "run_experiment"]

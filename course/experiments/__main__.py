@@ -1,0 +1,31 @@
+"""python -m course.experiments run NAME [--budget live] | list"""
+
+from __future__ import annotations
+
+import argparse
+
+from course.experiments.runner import BUDGETS, EXPERIMENTS, experiment, run_experiment
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m course.experiments",
+        description="Run the course's experiments; reference results go to data/results/.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="the experiments and what each tests")
+    run = commands.add_parser("run", help="run one experiment (or 'all')")
+    run.add_argument("name", choices=[*EXPERIMENTS, "all"], metavar="NAME",
+                     help=f"one of: {', '.join(EXPERIMENTS)}, or all")  # fmt: skip
+    run.add_argument("--budget", choices=BUDGETS, default="live")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for name in EXPERIMENTS:
+            print(f"{name}: {experiment(name).CLAIM}")
+        return
+    for name in EXPERIMENTS if args.name == "all" else [args.name]:
+        run_experiment(name, args.budget)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Dropout in the fully connected layers (AlexNet paper, Section 4.2), where it over-fits.
+
+The same AlexNet-style network (``alexnet_small``, half width, no LRN) trained on a small
+training set for many epochs, with and without dropout 0.5 before fc6 and fc7, three seeds.
+Training accuracy is measured as test accuracy is, in evaluation mode (dropout off): the
+running accuracy ``fit`` reports during training has dropout on, which lowers it by itself.
+No weight decay, so dropout is the only regularizer.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from course.experiments.common import fashion_mnist, finished, mean_and_spread
+from course.models import get_model
+from course.training import evaluate, fit
+
+NAME = "dropout"
+CLAIM = (
+    "Dropout reduces over-fitting: without it AlexNet's fully connected layers over-fit "
+    "substantially (AlexNet paper, Section 4.2)."
+)
+CONFIGS = {
+    "fast": dict(train_images=256, test_images=256, epochs=2, batch_size=64, p=[0.0, 0.5],
+                 seeds=[0, 1], width=0.25),
+    "live": dict(train_images=2_000, test_images=2_000, epochs=20, batch_size=128,
+                 p=[0.0, 0.5], seeds=[0], width=0.5),
+    "reference": dict(train_images=3_000, test_images=5_000, epochs=30, batch_size=128,
+                      p=[0.0, 0.5], seeds=[0, 1, 2], width=0.5),
+}  # fmt: skip
+
+
+def load_data(config: dict) -> dict:
+    return fashion_mnist(config)
+
+
+def run_key(p: float, seed: int) -> str:
+    return f"dropout {p:g}, seed {seed}"
+
+
+def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
+    return [(run_key(p, s), dict(p=p, seed=s)) for s in config["seeds"] for p in config["p"]]
+
+
+def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
+    torch.manual_seed(settings["seed"])
+    model = get_model("alexnet_small", num_classes=10, in_channels=1, width=config["width"],
+                      lrn=False, dropout=settings["p"])  # fmt: skip
+    history = fit(
+        model, data["train"], data["test"], epochs=config["epochs"],
+        batch_size=config["batch_size"], weight_decay=0.0, augment=False, seed=settings["seed"],
+        checkpoint=checkpoint, resume=checkpoint.exists(), progress=False,
+    )  # fmt: skip
+    train_eval = evaluate(model, data["train"], history.preprocess)  # dropout off
+    test_eval = evaluate(model, data["test"], history.preprocess)
+    return {**settings, "history": finished(history),
+            "train_eval": {k: train_eval[k] for k in ("loss", "acc")},
+            "test": {k: test_eval[k] for k in ("loss", "acc")}}  # fmt: skip
+
+
+def summarize(result: dict) -> dict:
+    """Per dropout rate, over seeds: final training accuracy (evaluation mode), test accuracy
+    and loss, their gap, and the lowest test loss on the way (over-fitting shows as a test loss
+    that rises again after its minimum)."""
+    config, runs = result["config"], result["runs"]
+    out = {}
+    for p in config["p"]:
+        chosen = [runs[run_key(p, s)] for s in config["seeds"] if run_key(p, s) in runs]
+        out[f"{p:g}"] = {
+            "train_acc": mean_and_spread([r["train_eval"]["acc"] for r in chosen]),
+            "test_acc": mean_and_spread([r["test"]["acc"] for r in chosen]),
+            "gap": mean_and_spread([r["train_eval"]["acc"] - r["test"]["acc"] for r in chosen]),
+            "test_loss": mean_and_spread([r["test"]["loss"] for r in chosen]),
+            "best_test_loss": mean_and_spread([min(r["history"]["val_loss"]) for r in chosen]),
+        }
+    return out

@@ -1,0 +1,164 @@
+"""ReLU vs tanh, set up as the AlexNet paper did (Section 3.1, Figure 1).
+
+The paper: a four-layer CNN with ReLUs reached 25% training error on CIFAR-10 six times faster
+than the same network with tanh. Its setting, kept here: no normalization layers, SGD with
+momentum 0.9, no weight decay (the figure's runs had none), each network with the learning rate
+that suits it best (we take the best of a small sweep, as the paper says it did), and the inputs
+as AlexNet saw them: pixels on the 0-255 scale with only the mean subtracted. Two
+initializations: the paper's N(0, 0.01) with zero biases, and a modern one (He for ReLU,
+Glorot for tanh). We count epochs to 25% training error, over three seeds, and measure why:
+the fraction of units that pass no gradient (tanh saturated, ReLU at zero), layer by layer.
+
+Departures: Fashion-MNIST (28x28 grey) instead of CIFAR-10; ``fit``'s cosine decay of the
+learning rate instead of a constant one; one epoch here is a few thousand images.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from course.experiments.common import fashion_mnist, finished, mean_and_spread
+from course.measure.activations import layer_profile
+from course.models.plain_cnn import four_layer_cnn
+from course.training import Preprocess, TrainingDiverged, fit
+
+NAME = "relu_vs_tanh"
+CLAIM = (
+    "A four-layer CNN with ReLUs reaches 25% training error several times sooner than the same "
+    "network with tanh (six times on CIFAR-10 in the AlexNet paper's Figure 1)."
+)
+ARMS = [(activation, init) for init in ("2012", "modern") for activation in ("relu", "tanh")]
+CONFIGS = {
+    "fast": dict(train_images=512, test_images=256, epochs=2, batch_size=64, lrs=[0.003],
+                 seeds=[0, 1], target_error=0.25, probe_images=64),
+    "live": dict(train_images=5_000, test_images=2_000, epochs=6, batch_size=64,
+                 lrs=[0.001, 0.01], seeds=[0], target_error=0.25, probe_images=256),
+    "reference": dict(train_images=5_000, test_images=2_000, epochs=12, batch_size=64,
+                      lrs=[0.0003, 0.001, 0.003, 0.01], seeds=[0, 1, 2], target_error=0.25,
+                      probe_images=256),
+}  # fmt: skip
+
+
+def load_data(config: dict) -> dict:
+    data = fashion_mnist(config)
+    images = data["train"][0]
+    mean = round(images[:10_000].float().mean().item() / 255, 4)
+    # AlexNet's input: the mean subtracted, values left on the 0-255 scale (std = 1/255)
+    data["preprocess"] = Preprocess((mean,), (1 / 255,))
+    return data
+
+
+def initialize(model: nn.Module, init: str, activation: str) -> nn.Module:
+    """'2012': weights N(0, 0.01), biases 0; 'modern': He (ReLU) or Glorot (tanh) normal."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            if init == "2012":
+                nn.init.normal_(m.weight, 0.0, 0.01)
+            elif activation == "relu":
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            else:
+                nn.init.xavier_normal_(m.weight, gain=nn.init.calculate_gain("tanh"))
+            nn.init.zeros_(m.bias)
+    return model
+
+
+def arm_key(activation: str, init: str) -> str:
+    return f"{activation}, {init} init"
+
+
+def run_key(activation: str, init: str, lr: float, seed: int) -> str:
+    return f"{arm_key(activation, init)}, lr {lr:g}, seed {seed}"
+
+
+def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
+    """First the learning-rate sweep on the first seed; then the other seeds at each arm's
+    best learning rate."""
+    first, others = config["seeds"][0], config["seeds"][1:]
+    sweep = [(run_key(a, i, lr, first), dict(activation=a, init=i, lr=lr, seed=first))
+             for a, i in ARMS for lr in config["lrs"]]  # fmt: skip
+    if any(key not in done for key, _ in sweep):
+        return sweep
+    todo = []
+    for a, i in ARMS:
+        lr = best_lr(config, done, a, i)
+        todo += [(run_key(a, i, lr, s), dict(activation=a, init=i, lr=lr, seed=s)) for s in others]
+    return todo
+
+
+def epochs_to_target(run: dict, config: dict) -> float:
+    """Epochs to the target training error (inf: diverged or not within the budget)."""
+    if run.get("diverged"):
+        return float("inf")
+    accuracies = run["history"]["train_acc"]
+    hit = next((e for e, a in enumerate(accuracies, 1) if 1 - a <= config["target_error"]), None)
+    return float(hit) if hit is not None else float("inf")
+
+
+def best_lr(config: dict, done: dict, activation: str, init: str) -> float:
+    """The sweep's best learning rate: fewest epochs to the target, then lowest final error."""
+    seed = config["seeds"][0]
+
+    def score(lr):
+        run = done[run_key(activation, init, lr, seed)]
+        final = 1 - run["history"]["train_acc"][-1] if not run.get("diverged") else float("inf")
+        return (epochs_to_target(run, config), final, lr)
+
+    return min(config["lrs"], key=score)
+
+
+def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
+    activation, init = settings["activation"], settings["init"]
+    torch.manual_seed(settings["seed"])
+    model = initialize(four_layer_cnn(activation), init, activation)
+    prep = data["preprocess"]
+    probe = data["train"][0][: config["probe_images"]]
+    probe = prep.eval_batch(probe), data["train"][1][: config["probe_images"]]
+    at_init = layer_profile(model, type(model[1]), *probe, activation)
+    try:
+        history = fit(
+            model, data["train"], data["test"], epochs=config["epochs"],
+            batch_size=config["batch_size"], optimizer="sgd", lr=settings["lr"], weight_decay=0.0,
+            warmup_epochs=0, max_grad_norm=None, augment=False, preprocess=prep,
+            seed=settings["seed"], checkpoint=checkpoint, resume=checkpoint.exists(),
+            progress=False,
+        )  # fmt: skip
+    except TrainingDiverged as error:
+        return {**settings, "diverged": True, "error": str(error), "at_init": at_init}
+    model.float().to("cpu", memory_format=torch.contiguous_format)
+    at_end = layer_profile(model, type(model[1]), *probe, activation)
+    return {**settings, "history": finished(history), "at_init": at_init, "at_end": at_end}
+
+
+def summarize(result: dict) -> dict:
+    """Per arm: its best learning rate, epochs to the target per seed and their mean; per
+    initialization: how many times sooner ReLU got there (None unless every seed of both got
+    there); the measured share of units passing
+    no gradient at initialization (mean over layers, first seed)."""
+    config, runs = result["config"], result["runs"]
+    arms = {}
+    for a, i in ARMS:
+        lr = best_lr(config, runs, a, i)
+        chosen = [runs[run_key(a, i, lr, s)] for s in config["seeds"]
+                  if run_key(a, i, lr, s) in runs]  # fmt: skip
+        epochs = [epochs_to_target(r, config) for r in chosen]
+        reached = [e for e in epochs if e != float("inf")]
+        first = chosen[0]["at_init"]
+        arms[arm_key(a, i)] = {
+            "best_lr": lr,
+            "epochs_to_target": [e if e != float("inf") else None for e in epochs],
+            "reached": len(reached),
+            "mean_epochs": mean_and_spread(reached)["mean"]
+            if len(reached) == len(epochs)
+            else None,
+            "blocked_at_init": sum(first["saturated"]) / len(first["saturated"]),
+            "final_train_error": [
+                1 - r["history"]["train_acc"][-1] if not r.get("diverged") else None for r in chosen
+            ],  # fmt: skip
+        }
+    speedup = {}
+    for init in ("2012", "modern"):
+        relu, tanh = arms[arm_key("relu", init)], arms[arm_key("tanh", init)]
+        both = relu["mean_epochs"] is not None and tanh["mean_epochs"] is not None
+        speedup[init] = tanh["mean_epochs"] / relu["mean_epochs"] if both else None
+    return {"arms": arms, "relu_speedup": speedup}

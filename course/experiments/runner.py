@@ -1,0 +1,181 @@
+"""Run an experiment at a budget and store its result with where it came from.
+
+    result = run_experiment("relu_vs_tanh", "live")          # returns the result dict
+    python -m course.experiments run relu_vs_tanh --budget reference
+
+An experiment module (one per experiment, in this package) defines
+
+    NAME, CLAIM                  its name and what the lecture claims
+    CONFIGS                      {"fast": {...}, "live": {...}, "reference": {...}}: plain data
+    plan(config, done)           the runs still to make: [(key, settings), ...]; ``done`` maps the
+                                 keys of finished runs to their results (a plan may depend on
+                                 them, e.g. seeds at the best learning rate of a sweep)
+    train(config, settings, data, checkpoint) -> dict
+                                 one run (JSON-able: histories, metrics); ``fit`` writes its
+                                 checkpoint, so an interrupted run resumes where it stopped
+    summarize(result) -> dict    the conclusions the notebook states, computed from the runs
+
+A result is ``{"name", "budget", "config", "config_hash", "runs": {key: run}, "provenance"}``.
+``reference`` results go to ``data/results/NAME.json`` (committed with the course); other
+budgets to ``runs/experiments/NAME-BUDGET.json``. Finished runs are written as they finish, to
+``runs/experiments/NAME-BUDGET/``; running again after an interrupt or a crash starts from
+there, and a half-trained run from its last epoch.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import importlib
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import torch
+
+from course.data.files import REPO_DIR, data_dir
+from course.runtime import describe_machine
+
+BUDGETS = ("fast", "live", "reference")
+EXPERIMENTS = ("relu_vs_tanh", "dropout", "tta")  # modules of course.experiments
+WORK_DIR = Path("runs") / "experiments"
+
+
+class StaleResult(RuntimeError):
+    """A stored result was made with another configuration than its experiment now defines."""
+
+
+def experiment(name: str):
+    """The module that defines experiment ``name``."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; the experiments are {list(EXPERIMENTS)}")
+    return importlib.import_module(f"course.experiments.{name}")
+
+
+def config_hash(config: dict) -> str:
+    """A fingerprint of a configuration: the same for equal configurations, whatever the order
+    of their keys."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def results_path(name: str) -> Path:
+    """Where the reference result of experiment ``name`` is stored."""
+    return data_dir() / "results" / f"{name}.json"
+
+
+def load_results(name: str, check: bool = True) -> dict:
+    """The stored reference result of ``name``; with ``check``, refused (``StaleResult``) if the
+    experiment's reference configuration changed since it was made."""
+    path = results_path(name)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no stored result for {name!r} at {path}; make it with "
+            f"python -m course.experiments run {name} --budget reference"
+        )
+    result = json.loads(path.read_text())
+    if check:
+        check_current(result)
+    return result
+
+
+def check_current(result: dict) -> None:
+    """Raise ``StaleResult`` unless ``result`` was made with its experiment's current config."""
+    config = experiment(result["name"]).CONFIGS[result["budget"]]
+    if result["config_hash"] != config_hash(config) or result["config"] != config:
+        changed = sorted(
+            k for k in set(config) | set(result["config"])
+            if config.get(k) != result["config"].get(k)
+        )  # fmt: skip
+        raise StaleResult(
+            f"the stored {result['budget']} result of {result['name']!r} was made with another "
+            f"configuration (changed: {changed}); make it again with python -m "
+            f"course.experiments run {result['name']} --budget {result['budget']}"
+        )
+
+
+def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
+                   work: str | Path | None = None, progress: bool = True) -> dict:  # fmt: skip
+    """Run every planned run of ``name`` at ``budget`` that has not finished yet, then write the
+    result (see the module docstring for where) and return it."""
+    if budget not in BUDGETS:
+        raise ValueError(f"budget must be one of {list(BUDGETS)}, got {budget!r}")
+    module = experiment(name)
+    config = module.CONFIGS[budget]
+    work = Path(work) if work is not None else WORK_DIR / f"{name}-{budget}"
+    work.mkdir(parents=True, exist_ok=True)
+    done_file = work / "finished.json"
+    done = json.loads(done_file.read_text()) if done_file.is_file() else {}
+    if done.get("config_hash") != config_hash(config):
+        done = {"config_hash": config_hash(config), "runs": {}, "seconds": 0.0}
+    data = module.load_data(config)
+    started = time.perf_counter()
+    while True:
+        todo = [(k, s) for k, s in module.plan(config, done["runs"]) if k not in done["runs"]]
+        if not todo:
+            break
+        key, settings = todo[0]
+        if progress:
+            print(f"{name} ({budget}): {key} ... {len(todo)} to go in this stage", flush=True)
+        run_started = time.perf_counter()
+        checkpoint = work / (key.replace("/", "_").replace(" ", "_") + ".pt")
+        run = module.train(config, settings, data, checkpoint)
+        run["seconds"] = round(time.perf_counter() - run_started, 1)
+        done["runs"][key] = run
+        _write_json(done_file, done)
+        checkpoint.unlink(missing_ok=True)  # the run is in finished.json now
+    done["seconds"] += time.perf_counter() - started
+    _write_json(done_file, done)
+    result = {
+        "name": name,
+        "budget": budget,
+        "claim": module.CLAIM,
+        "config": config,
+        "config_hash": config_hash(config),
+        "runs": done["runs"],
+        "summary": module.summarize({"config": config, "runs": done["runs"]}),
+        "provenance": provenance(data, done["seconds"]),
+    }
+    if out is None:
+        out = results_path(name) if budget == "reference" else WORK_DIR / f"{name}-{budget}.json"
+    _write_json(Path(out), result)
+    if progress:
+        print(f"wrote {out}")
+    return result
+
+
+def provenance(data: dict, seconds: float) -> dict:
+    """Where a result comes from: when, which code, which machine and data, how long."""
+    from course.training.devices import choose_precision
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    precision = choose_precision(device, "auto")
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "machine": describe_machine(),
+        "device": str(device),
+        "precision": str(precision).replace("torch.", "") if precision else "float32",
+        "data": data.get("source", "?"),
+        "wall_seconds": round(seconds, 1),
+    }
+
+
+def _git(*args: str) -> str:
+    try:
+        out = subprocess.run(["git", *args], cwd=REPO_DIR, capture_output=True, text=True,
+                             timeout=10)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def _write_json(path: Path, obj) -> None:
+    """Written to a temporary file and renamed: an interrupt never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)

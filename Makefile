@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test test-portable install lint notebooks screenshots clean-venv
+.PHONY: lab test test-portable install lint notebooks experiments screenshots clean-venv
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ lint: install
 # Re-run every notebook in full mode and store its outputs (see scripts/run_notebooks.py).
 notebooks: install
 	$(PY) scripts/run_notebooks.py $(NOTEBOOKS)
+
+# Every experiment's reference result again, into data/results/ (course/experiments/; tens of
+# minutes on a 2-core CPU; an interrupted run resumes where it stopped).
+experiments: install
+	$(PY) -m course.experiments run all --budget reference
 
 # Pictures of every widget in a real JupyterLab (the browser tests), for README.md.
 screenshots: install

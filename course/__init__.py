@@ -15,6 +15,8 @@ Lecture topics
     course.from_scratch  teaching implementations checked against PyTorch: batch norm,
                          texture synthesis
     course.exercises     one module per lecture: checkers, hint ladders, worked solutions
+    course.experiments   the lecture's claims tested at three budgets; reference results
+                         with provenance in data/results/
 Pictures
     course.viz           *_plots: pure plots (return a Figure); *_explorer: ipywidgets built
                          on them; figures: what they share

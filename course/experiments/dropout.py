@@ -74,3 +74,17 @@ def summarize(result: dict) -> dict:
             "best_test_loss": mean_and_spread([min(r["history"]["val_loss"]) for r in chosen]),
         }
     return out
+
+
+def verdict(summary: dict) -> str:
+    """What the runs say about over-fitting, computed from ``summary``."""
+    without, with_ = summary["0"], summary["0.5"]
+    gap_change = with_["gap"]["mean"] - without["gap"]["mean"]
+    loss_change = with_["test_loss"]["mean"] - without["test_loss"]["mean"]
+    return (
+        f"gap between training accuracy (evaluation mode) and test accuracy "
+        f"{without['gap']['mean']:.3f} without dropout, {with_['gap']['mean']:.3f} with it "
+        f"({gap_change:+.3f}); final test loss {without['test_loss']['mean']:.3f} -> "
+        f"{with_['test_loss']['mean']:.3f} ({loss_change:+.3f}); test accuracy "
+        f"{without['test_acc']['mean']:.3f} -> {with_['test_acc']['mean']:.3f}"
+    )

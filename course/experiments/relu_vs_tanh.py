@@ -130,35 +130,68 @@ def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
     return {**settings, "history": finished(history), "at_init": at_init, "at_end": at_end}
 
 
+LEVELS = (0.25, 0.15, 0.10)  # training errors: the paper's target, then harder ones
+
+
+def epochs_to_error(run: dict, error: float) -> int | None:
+    """The first epoch whose training error is at most ``error`` (None: diverged or never)."""
+    if run.get("diverged"):
+        return None
+    accuracies = run["history"]["train_acc"]
+    return next((e for e, a in enumerate(accuracies, 1) if 1 - a <= error), None)
+
+
 def summarize(result: dict) -> dict:
-    """Per arm: its best learning rate, epochs to the target per seed and their mean; per
-    initialization: how many times sooner ReLU got there (None unless every seed of both got
-    there); the measured share of units passing
-    no gradient at initialization (mean over layers, first seed)."""
+    """Per arm, at its best learning rate: epochs to each error in ``LEVELS`` per seed and their
+    mean (None unless every seed got there), the final training error per seed, and the share
+    of units passing no gradient (tanh saturated, ReLU at zero) per layer, at the start and at
+    the end (first seed). Per initialization and level: how many times sooner ReLU got there."""
     config, runs = result["config"], result["runs"]
     arms = {}
     for a, i in ARMS:
         lr = best_lr(config, runs, a, i)
         chosen = [runs[run_key(a, i, lr, s)] for s in config["seeds"]
                   if run_key(a, i, lr, s) in runs]  # fmt: skip
-        epochs = [epochs_to_target(r, config) for r in chosen]
-        reached = [e for e in epochs if e != float("inf")]
-        first = chosen[0]["at_init"]
+        epochs = {f"{level:g}": [epochs_to_error(r, level) for r in chosen] for level in LEVELS}
         arms[arm_key(a, i)] = {
             "best_lr": lr,
-            "epochs_to_target": [e if e != float("inf") else None for e in epochs],
-            "reached": len(reached),
-            "mean_epochs": mean_and_spread(reached)["mean"]
-            if len(reached) == len(epochs)
-            else None,
-            "blocked_at_init": sum(first["saturated"]) / len(first["saturated"]),
+            "seeds": len(chosen),
+            "diverged": sum(bool(r.get("diverged")) for r in chosen),
+            "epochs_to": epochs,
+            "mean_epochs_to": {
+                level: (mean_and_spread(e)["mean"] if None not in e else None)
+                for level, e in epochs.items()
+            },
             "final_train_error": [
-                1 - r["history"]["train_acc"][-1] if not r.get("diverged") else None for r in chosen
+                None if r.get("diverged") else 1 - r["history"]["train_acc"][-1] for r in chosen
             ],  # fmt: skip
+            "blocked_at_start": chosen[0]["at_init"]["saturated"],
+            "blocked_at_end": chosen[0].get("at_end", {}).get("saturated"),
         }
     speedup = {}
     for init in ("2012", "modern"):
         relu, tanh = arms[arm_key("relu", init)], arms[arm_key("tanh", init)]
-        both = relu["mean_epochs"] is not None and tanh["mean_epochs"] is not None
-        speedup[init] = tanh["mean_epochs"] / relu["mean_epochs"] if both else None
+        speedup[init] = {}
+        for level in relu["mean_epochs_to"]:
+            r, t = relu["mean_epochs_to"][level], tanh["mean_epochs_to"][level]
+            speedup[init][level] = t / r if r is not None and t is not None else None
     return {"arms": arms, "relu_speedup": speedup}
+
+
+def verdict(summary: dict) -> str:
+    """One sentence per initialization, computed from ``summary``."""
+    parts = []
+    for init in ("2012", "modern"):
+        relu, tanh = summary["arms"][f"relu, {init} init"], summary["arms"][f"tanh, {init} init"]
+        said = []
+        for level, times in summary["relu_speedup"][init].items():
+            r, t = relu["mean_epochs_to"][level], tanh["mean_epochs_to"][level]
+            target = f"{float(level):.0%}"
+            if times is not None:
+                said.append(f"to {target} ReLU took {r:.1f} epochs, tanh {t:.1f} ({times:.1f}x)")
+            elif r is None and t is None:
+                said.append(f"neither reached {target} in every run")
+            else:
+                said.append(f"only {'ReLU' if t is None else 'tanh'} reached {target} in every run")
+        parts.append(f"{init} initialization: " + "; ".join(said))
+    return ". ".join(parts) + "."

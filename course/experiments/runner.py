@@ -19,7 +19,8 @@ A result is ``{"name", "budget", "config", "config_hash", "runs": {key: run}, "p
 ``reference`` results go to ``data/results/NAME.json`` (committed with the course); other
 budgets to ``runs/experiments/NAME-BUDGET.json``. Finished runs are written as they finish, to
 ``runs/experiments/NAME-BUDGET/``; running again after an interrupt or a crash starts from
-there, and a half-trained run from its last epoch.
+there, and a half-trained run from its last epoch. The provenance is that of the training:
+summarizing finished runs again (after a change to ``summarize``) keeps it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import importlib
 import json
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,11 +99,17 @@ def check_current(result: dict) -> None:
 
 
 def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
-                   work: str | Path | None = None, progress: bool = True) -> dict:  # fmt: skip
+                   work: str | Path | None = None, progress: bool = True,
+                   store: bool = True) -> dict:  # fmt: skip
     """Run every planned run of ``name`` at ``budget`` that has not finished yet, then write the
-    result (see the module docstring for where) and return it."""
+    result (see the module docstring for where) and return it. ``store=False``: start afresh in
+    a temporary folder and write nothing (a notebook's live rerun)."""
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {list(BUDGETS)}, got {budget!r}")
+    if not store:
+        with tempfile.TemporaryDirectory() as folder:
+            return run_experiment(name, budget, out=Path(folder) / "result.json", work=folder,
+                                  progress=progress)  # fmt: skip
     module = experiment(name)
     config = module.CONFIGS[budget]
     work = Path(work) if work is not None else WORK_DIR / f"{name}-{budget}"
@@ -111,7 +119,7 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
     if done.get("config_hash") != config_hash(config):
         done = {"config_hash": config_hash(config), "runs": {}, "seconds": 0.0}
     data = module.load_data(config)
-    started = time.perf_counter()
+    started, trained = time.perf_counter(), False
     while True:
         todo = [(k, s) for k, s in module.plan(config, done["runs"]) if k not in done["runs"]]
         if not todo:
@@ -124,9 +132,12 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
         run = module.train(config, settings, data, checkpoint)
         run["seconds"] = round(time.perf_counter() - run_started, 1)
         done["runs"][key] = run
+        trained = True
         _write_json(done_file, done)
         checkpoint.unlink(missing_ok=True)  # the run is in finished.json now
     done["seconds"] += time.perf_counter() - started
+    if trained or "provenance" not in done:  # else: only summarized again, by newer code
+        done["provenance"] = provenance(data, done["seconds"])
     _write_json(done_file, done)
     result = {
         "name": name,
@@ -136,7 +147,7 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
         "config_hash": config_hash(config),
         "runs": done["runs"],
         "summary": module.summarize({"config": config, "runs": done["runs"]}),
-        "provenance": provenance(data, done["seconds"]),
+        "provenance": done["provenance"],
     }
     if out is None:
         out = results_path(name) if budget == "reference" else WORK_DIR / f"{name}-{budget}.json"
@@ -144,6 +155,19 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
     if progress:
         print(f"wrote {out}")
     return result
+
+
+def describe(result: dict) -> str:
+    """Where a stored result comes from, in one line (the same on every machine that reads it)."""
+    p = result["provenance"]
+    machine = p["machine"]
+    bf16 = ", native bf16" if machine.get("native_bf16") else ""
+    gpus = f", GPU {machine['gpus'][0]}" if machine.get("gpus") else ""
+    return (
+        f"{result['name']} at the {result['budget']} budget: {len(result['runs'])} training runs, "
+        f"{p['wall_seconds'] / 60:.0f} minutes on {machine['cores']} cores of an {machine['cpu']}"
+        f"{bf16}{gpus}, {p['precision']}; {p['date'][:10]}, commit {p['commit']}; {p['data']}"
+    )
 
 
 def provenance(data: dict, seconds: float) -> dict:

@@ -90,3 +90,17 @@ def summarize(result: dict) -> dict:
             "net_images": second - first, "p_value": mcnemar_p(first, second),
         }  # fmt: skip
     return {"accuracy": accuracy, "pairs": pairs, "test_images": runs[0]["test"]["none"]["n"]}
+
+
+def verdict(summary: dict) -> str:
+    """The ten views against the centre crop, from ``summary``: the net images gained and how
+    likely a split this uneven is by chance."""
+    pair = summary["pairs"]["none vs ten_crop"]
+    acc = summary["accuracy"]
+    images = summary["test_images"] * acc["none"]["n"]
+    return (
+        f"10 views {acc['ten_crop']['mean']:.4f} vs centre crop {acc['none']['mean']:.4f}: "
+        f"{pair['only_second_right']} images right only with the 10 views, "
+        f"{pair['only_first_right']} only with the centre crop ({pair['net_images']:+d} of "
+        f"{images:,} image evaluations), McNemar p = {pair['p_value']:.2g}"
+    )

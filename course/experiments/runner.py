@@ -7,6 +7,7 @@ An experiment module (one per experiment, in this package) defines
 
     NAME, CLAIM                  its name and what the lecture claims
     CONFIGS                      {"fast": {...}, "live": {...}, "reference": {...}}: plain data
+    load_data(config) -> dict    its data, and "source": where the data came from
     plan(config, done)           the runs still to make: [(key, settings), ...]; ``done`` maps the
                                  keys of finished runs to their results (a plan may depend on
                                  them, e.g. seeds at the best learning rate of a sweep)
@@ -14,6 +15,7 @@ An experiment module (one per experiment, in this package) defines
                                  one run (JSON-able: histories, metrics); ``fit`` writes its
                                  checkpoint, so an interrupted run resumes where it stopped
     summarize(result) -> dict    the conclusions the notebook states, computed from the runs
+    verdict(summary) -> str      those conclusions in a sentence (reference and live alike)
 
 A result is ``{"name", "budget", "config", "config_hash", "runs": {key: run}, "provenance"}``.
 ``reference`` results go to ``data/results/NAME.json`` (committed with the course); other

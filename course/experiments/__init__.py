@@ -7,6 +7,8 @@ provenance and shown in the notebooks).
     course.experiments.relu_vs_tanh  AlexNet's Figure 1: epochs to 25% training error
     course.experiments.dropout       over-fitting with and without dropout
     course.experiments.tta           AlexNet's ten test-time views, a paired test
+    course.experiments.fc_vs_gap     VGG's three FC layers vs global average pooling
+    course.experiments.aux_classifiers  GoogLeNet's auxiliary heads: accuracy and gradient
     python -m course.experiments run NAME --budget reference
 """
 

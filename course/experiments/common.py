@@ -10,16 +10,27 @@ from course.training import History
 
 def fashion_mnist(config: dict) -> dict:
     """The first ``train_images`` training and ``test_images`` test images of Fashion-MNIST
-    (the set is shuffled), and where they came from."""
+    (the set is shuffled), and where they came from. With ``val_images``, that many more
+    training images, the ones after the training images, are held out as "val" (to choose a
+    learning rate without looking at the test set)."""
     train = load_fashion_mnist("train", verbose=False)
     test = load_fashion_mnist("test", verbose=False)
     n_train = min(config["train_images"], len(train))
+    n_val = min(config.get("val_images", 0), len(train) - n_train)
     n_test = min(config["test_images"], len(test))
-    return {
+    held_out = f", {n_val:,} training images held out for validation" if n_val else ""
+    data = {
         "train": (train.images[:n_train], train.labels[:n_train]),
         "test": (test.images[:n_test], test.labels[:n_test]),
-        "source": f"Fashion-MNIST, {train.source}: {n_train:,} training and {n_test:,} test images",
+        "source": f"Fashion-MNIST, {train.source}: {n_train:,} training and {n_test:,} test "
+        f"images{held_out}",
     }
+    if n_val:
+        data["val"] = (
+            train.images[n_train : n_train + n_val],
+            train.labels[n_train : n_train + n_val],
+        )
+    return data
 
 
 def finished(history: History) -> dict:
@@ -36,3 +47,42 @@ def mean_and_spread(values: list[float]) -> dict:
     mean = sum(values) / n
     spread = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
     return {"mean": mean, "std": spread, "n": n}
+
+
+def final_val_error(run: dict) -> float:
+    """A sweep score (lower is better): the held-out error after the last epoch."""
+    return 1 - run["history"]["val_acc"][-1]
+
+
+def sweep_key(arm: str, lr: float, seed: int) -> str:
+    return f"{arm}, lr {lr:g}, seed {seed}"
+
+
+def sweep_then_seeds(config: dict, done: dict, arms: dict[str, dict], score) -> list:
+    """A plan (see ``runner``): first every arm at every learning rate in ``config["lrs"]`` on
+    the first seed; then the other seeds at each arm's best learning rate (``best_lr``).
+    ``arms`` maps an arm's name to its settings; a run's settings add "lr" and "seed"."""
+    first, others = config["seeds"][0], config["seeds"][1:]
+    sweep = [(sweep_key(arm, lr, first), {**settings, "lr": lr, "seed": first})
+             for arm, settings in arms.items() for lr in config["lrs"]]  # fmt: skip
+    if any(key not in done for key, _ in sweep):
+        return sweep
+    todo = []
+    for arm, settings in arms.items():
+        lr = best_lr(config, done, arm, score)
+        todo += [(sweep_key(arm, lr, s), {**settings, "lr": lr, "seed": s}) for s in others]
+    return todo
+
+
+def best_lr(config: dict, runs: dict, arm: str, score) -> float:
+    """The learning rate whose first-seed run of ``arm`` has the lowest ``score(run)`` (then the
+    lowest learning rate)."""
+    first = config["seeds"][0]
+    return min(config["lrs"], key=lambda lr: (score(runs[sweep_key(arm, lr, first)]), lr))
+
+
+def at_best_lr(config: dict, runs: dict, arm: str, score) -> tuple[float, list[dict]]:
+    """An arm's best learning rate and its finished runs there, one per seed."""
+    lr = best_lr(config, runs, arm, score)
+    keys = [sweep_key(arm, lr, s) for s in config["seeds"]]
+    return lr, [runs[k] for k in keys if k in runs]

@@ -18,7 +18,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course.experiments.common import fashion_mnist, finished, mean_and_spread
+from course.experiments.common import best_lr as common_best_lr
+from course.experiments.common import (
+    fashion_mnist,
+    finished,
+    mean_and_spread,
+    sweep_key,
+    sweep_then_seeds,
+)
 from course.measure.activations import layer_profile
 from course.models.plain_cnn import four_layer_cnn
 from course.training import Preprocess, TrainingDiverged, fit
@@ -68,43 +75,29 @@ def arm_key(activation: str, init: str) -> str:
 
 
 def run_key(activation: str, init: str, lr: float, seed: int) -> str:
-    return f"{arm_key(activation, init)}, lr {lr:g}, seed {seed}"
+    return sweep_key(arm_key(activation, init), lr, seed)
 
 
 def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
     """First the learning-rate sweep on the first seed; then the other seeds at each arm's
     best learning rate."""
-    first, others = config["seeds"][0], config["seeds"][1:]
-    sweep = [(run_key(a, i, lr, first), dict(activation=a, init=i, lr=lr, seed=first))
-             for a, i in ARMS for lr in config["lrs"]]  # fmt: skip
-    if any(key not in done for key, _ in sweep):
-        return sweep
-    todo = []
-    for a, i in ARMS:
-        lr = best_lr(config, done, a, i)
-        todo += [(run_key(a, i, lr, s), dict(activation=a, init=i, lr=lr, seed=s)) for s in others]
-    return todo
+    arms = {arm_key(a, i): dict(activation=a, init=i) for a, i in ARMS}
+    return sweep_then_seeds(config, done, arms, lambda run: sweep_score(run, config))
 
 
-def epochs_to_target(run: dict, config: dict) -> float:
-    """Epochs to the target training error (inf: diverged or not within the budget)."""
+def sweep_score(run: dict, config: dict) -> tuple[float, float]:
+    """Lower is better: epochs to the target training error (inf: diverged or not within the
+    budget), then the final training error."""
     if run.get("diverged"):
-        return float("inf")
-    accuracies = run["history"]["train_acc"]
-    hit = next((e for e, a in enumerate(accuracies, 1) if 1 - a <= config["target_error"]), None)
-    return float(hit) if hit is not None else float("inf")
+        return float("inf"), float("inf")
+    hit = epochs_to_error(run, config["target_error"])
+    return float("inf") if hit is None else float(hit), 1 - run["history"]["train_acc"][-1]
 
 
 def best_lr(config: dict, done: dict, activation: str, init: str) -> float:
     """The sweep's best learning rate: fewest epochs to the target, then lowest final error."""
-    seed = config["seeds"][0]
-
-    def score(lr):
-        run = done[run_key(activation, init, lr, seed)]
-        final = 1 - run["history"]["train_acc"][-1] if not run.get("diverged") else float("inf")
-        return (epochs_to_target(run, config), final, lr)
-
-    return min(config["lrs"], key=score)
+    return common_best_lr(config, done, arm_key(activation, init),
+                          lambda run: sweep_score(run, config))  # fmt: skip
 
 
 def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:

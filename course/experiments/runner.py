@@ -43,7 +43,13 @@ from course.data.files import REPO_DIR, data_dir
 from course.runtime import describe_machine
 
 BUDGETS = ("fast", "live", "reference")
-EXPERIMENTS = ("relu_vs_tanh", "dropout", "tta")  # modules of course.experiments
+EXPERIMENTS = (
+    "relu_vs_tanh",
+    "dropout",
+    "tta",
+    "fc_vs_gap",
+    "aux_classifiers",
+)  # modules of course.experiments
 WORK_DIR = Path("runs") / "experiments"
 
 

@@ -4,9 +4,10 @@
     [(name, norm) for name, norm in norms][:2]   # [('conv1', 0.41), ('layer1.0.conv1', 0.38)]
 
 The norm is the Euclidean (Frobenius) norm of a layer's weight gradient, for the mean
-cross-entropy loss of the batch. The model runs in training mode (BatchNorm normalizes with the
-batch's statistics, as in training) and is left as it was found: same mode, no gradients kept,
-BatchNorm running statistics restored.
+cross-entropy loss of the batch (for a model with auxiliary classifiers, the main output's loss
+plus ``aux_weight`` x theirs: ``aux_weight=0`` is the main output's gradient alone). The model
+runs in training mode (BatchNorm normalizes with the batch's statistics, as in training) and is
+left as it was found: same mode, no gradients kept, BatchNorm running statistics restored.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from course.training.loop import loss_and_logits
 
 WEIGHTED = (nn.Conv2d, nn.Linear)  # the layers a network's depth counts
 
@@ -31,6 +33,7 @@ def layer_gradient_norms(
     images: torch.Tensor,
     labels: torch.Tensor,
     kinds=WEIGHTED,
+    aux_weight: float = 0.0,
 ) -> list[tuple[str, float]]:
     """(layer name, norm of its weight gradient) for every layer of ``kinds``, input to output.
 
@@ -52,10 +55,23 @@ def layer_gradient_norms(
     model.train()
     try:
         model.zero_grad(set_to_none=True)
-        F.cross_entropy(model(images), labels).backward()
+        loss_and_logits(model(images), labels, 0.0, aux_weight)[0].backward()
         return [(name, m.weight.grad.norm().item()) for name, m in layers]
     finally:  # leave the model as it was: mode, gradients, BatchNorm statistics
         for p, g in zip(model.parameters(), saved_grads, strict=True):
             p.grad = g
         model.load_state_dict(buffers, strict=False)
         model.train(was_training)
+
+
+def block_norms(norms: list[tuple[str, float]], blocks: list[str]) -> dict[str, float]:
+    """The gradient norm of each block: the norm over all its layers' weight gradients (the
+    square root of the sum of their squared norms); a layer belongs to block ``b`` if its name
+    starts with ``b + "."``."""
+    out = {}
+    for block in blocks:
+        squares = [n**2 for name, n in norms if name.startswith(block + ".")]
+        if not squares:
+            raise ValueError(f"no layer of the measured ones is in block {block!r}")
+        out[block] = sum(squares) ** 0.5
+    return out

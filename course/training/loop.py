@@ -28,7 +28,8 @@
   non-finite loss stops training with the epoch and batch where it happened
   (``course.training.checkpoints``).
 * Models with auxiliary classifiers (``AuxOutputs``) train on ``loss + 0.3 * aux losses`` (the
-  GoogLeNet paper's weight) and are evaluated on their main output.
+  GoogLeNet paper's weight) and are evaluated on their main output; the training loss that is
+  reported and recorded is the main output's alone, so it compares with a model without them.
 * ``torchrun --nproc_per_node=N``: the same ``fit`` runs with DistributedDataParallel (NCCL on
   GPUs, gloo on CPUs), each process on its share of the data; metrics are averaged over all
   processes; only rank 0 prints and writes checkpoints.
@@ -82,7 +83,7 @@ class History:
     """Per-epoch metrics; ``preprocess`` tells ``evaluate`` how ``fit`` saw the data."""
 
     epoch: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)  # the main output's loss alone
     train_acc: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
@@ -123,13 +124,17 @@ class History:
 
 
 def loss_and_logits(output, y, label_smoothing: float, aux_weight: float):
-    """Cross-entropy on the main output, plus ``aux_weight`` x each auxiliary head's loss."""
+    """(objective, main loss, main logits): the objective is the cross-entropy of the main
+    output plus ``aux_weight`` x each auxiliary head's; without auxiliary heads the two losses
+    are the same tensor."""
     if isinstance(output, AuxOutputs):
-        loss = F.cross_entropy(output.logits, y, label_smoothing=label_smoothing)
+        main = F.cross_entropy(output.logits, y, label_smoothing=label_smoothing)
+        loss = main
         for aux in output.aux:
             loss = loss + aux_weight * F.cross_entropy(aux, y, label_smoothing=label_smoothing)
-        return loss, output.logits
-    return F.cross_entropy(output, y, label_smoothing=label_smoothing), output
+        return loss, main, output.logits
+    loss = F.cross_entropy(output, y, label_smoothing=label_smoothing)
+    return loss, loss, output
 
 
 def evaluate(
@@ -366,7 +371,7 @@ def _train_one_epoch(net: nn.Module, batches, epoch: int, s: _Step) -> dict[str,
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast(s.device, s.dtype):
-            loss, logits = loss_and_logits(net(x), y, s.label_smoothing, s.aux_weight)
+            loss, main_loss, logits = loss_and_logits(net(x), y, s.label_smoothing, s.aux_weight)
         finite = torch.isfinite(loss.detach())
         first_bad = torch.where(
             (first_bad < 0) & ~finite, torch.full_like(first_bad, step), first_bad
@@ -379,7 +384,7 @@ def _train_one_epoch(net: nn.Module, batches, epoch: int, s: _Step) -> dict[str,
         s.scaler.step(s.optimizer)
         s.scaler.update()
         s.scheduler.step()
-        loss_sum += loss.detach().float() * len(y)
+        loss_sum += main_loss.detach().float() * len(y)  # comparable with and without aux heads
         correct += (logits.detach().argmax(1) == y).sum()
         seen += len(y)
         if (step + 1) % s.log_every == 0 or step + 1 == len(batches):  # the only host syncs

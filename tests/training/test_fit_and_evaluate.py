@@ -141,12 +141,41 @@ def test_auxiliary_losses_are_weighted_and_evaluation_uses_the_main_output():
     torch.manual_seed(0)
     y = torch.tensor([1, 0, 2])
     main, aux1, aux2 = torch.randn(3, 3), torch.randn(3, 3), torch.randn(3, 3)
-    loss, logits = loss_and_logits(AuxOutputs(main, (aux1, aux2)), y, 0.0, 0.3)
+    loss, main_loss, logits = loss_and_logits(AuxOutputs(main, (aux1, aux2)), y, 0.0, 0.3)
     expected = F.cross_entropy(main, y) + 0.3 * (
         F.cross_entropy(aux1, y) + F.cross_entropy(aux2, y)
     )
     torch.testing.assert_close(loss, expected)
+    torch.testing.assert_close(main_loss, F.cross_entropy(main, y))
     assert logits is main
+
+
+class WithConstantAuxHead(nn.Module):
+    """A network plus an auxiliary head that always says 'class 0': its loss is large and passes
+    no gradient, so training is the same as without it."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        logits = self.net(x)
+        if not self.training:
+            return logits
+        always_zero = torch.zeros_like(logits.detach())
+        always_zero[:, 0] = 20.0
+        return AuxOutputs(logits, (always_zero,))
+
+
+def test_the_recorded_training_loss_is_the_main_outputs_alone(subset):
+    """Training is identical with the constant auxiliary head (it adds no gradient), so the
+    recorded loss must be too; had the 0.3-weighted auxiliary loss (about 6 per image) been
+    added, it would be far larger."""
+    train, _ = subset
+    runs = [fit(net, few(train, 256), epochs=2, batch_size=64, progress=False, augment=False)
+            for net in (small_cnn(), WithConstantAuxHead(small_cnn()))]  # fmt: skip
+    assert runs[1].train_loss == runs[0].train_loss
+    assert runs[1].train_acc == runs[0].train_acc
 
 
 def test_googlenet_trains_with_its_auxiliary_heads(subset):
@@ -157,8 +186,8 @@ def test_googlenet_trains_with_its_auxiliary_heads(subset):
     prep = Preprocess((0.3,), (0.35,), size=64)  # GoogLeNet's five poolings need > 28 pixels
     history = fit(model, few(train, 256), few(test, 100), epochs=1, batch_size=64, progress=False,
                   preprocess=prep)  # fmt: skip
-    assert history.train_loss[0] > history.val_loss[0]  # training loss includes 0.3 x 2 aux losses
-    assert model.aux1.fc2.weight.grad is not None
+    assert model.aux1.fc2.weight.grad is not None  # the auxiliary heads were trained
+    assert all(torch.isfinite(torch.tensor(history.train_loss + history.val_loss)))
 
 
 def test_ten_crop_tta_equals_the_mean_over_the_ten_views():

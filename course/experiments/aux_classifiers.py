@@ -8,7 +8,8 @@ The paper's layout (no batch norm; LRN; dropout 0.4 before the classifier, 0.7 i
 heads) at a quarter of its width, trained with and without the auxiliary heads: SGD with
 momentum 0.9 as in the paper, weight decay 2e-4 (the paper gives none), random crops and
 mirroring; the best of a small learning-rate sweep per arm, chosen on held-out training images;
-then three seeds. Both arms start from the same weights (the auxiliary heads are built last).
+then three seeds; a seed gives both arms the same order of the training images (not the same
+weights: building the auxiliary heads draws random numbers before the weights are initialized).
 Measured besides accuracy:
 
 * the main classifier's training loss (what the paper's curves would show; ``fit`` records it
@@ -35,7 +36,7 @@ from course.experiments.common import (
     sweep_key,
     sweep_then_seeds,
 )
-from course.measure.gradients import block_norms, layer_gradient_norms
+from course.measure.gradients import block_norms, layer_gradient_norms, weighted_layers
 from course.models import get_model
 from course.training import Preprocess, evaluate, fit
 from course.training.loop import AUX_WEIGHT
@@ -103,12 +104,22 @@ def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
             "gradients": {"start": at_start, "end": at_end}}  # fmt: skip
 
 
+def block_weights(config: dict) -> dict[str, int]:
+    """How many weights (of convolutions and linear layers) each block has."""
+    model = get_model("googlenet_paper", num_classes=10, in_channels=1, width=config["width"],
+                      aux_logits=False)  # fmt: skip
+    return {b: sum(m.weight.numel() for _, m in weighted_layers(model.get_submodule(b)))
+            for b in BLOCKS}  # fmt: skip
+
+
 def summarize(result: dict) -> dict:
     """Per arm: the chosen learning rate, the sweep's validation accuracies, test accuracy and
-    the main classifier's final training loss over seeds. With the auxiliary heads, per block
-    and over seeds: how many times larger the whole objective's gradient is than the main
-    loss's, at the start and at the end of training."""
+    the main classifier's final training loss over seeds, and per block the main loss's
+    gradient per weight (its norm / sqrt(number of weights): blocks of any size compare). With
+    the auxiliary heads, per block and over seeds: how many times larger the whole objective's
+    gradient is than the main loss's, at the start and at the end of training."""
     config, runs = result["config"], result["runs"]
+    weights = block_weights(config)
     arms = {}
     for arm in ARMS:
         lr, chosen = at_best_lr(config, runs, arm, final_val_error)
@@ -119,6 +130,11 @@ def summarize(result: dict) -> dict:
                               for r in config["lrs"]},
             "test_acc": mean_and_spread([r["test"]["acc"] for r in chosen]),
             "final_train_loss": mean_and_spread([r["history"]["train_loss"][-1] for r in chosen]),
+            "main_gradient_rms": {
+                when: {b: mean_and_spread([r["gradients"][when]["main"][b] / weights[b] ** 0.5
+                                           for r in chosen])["mean"] for b in BLOCKS}
+                for when in ("start", "end")
+            },
         }  # fmt: skip
     _, with_aux = at_best_lr(config, runs, "with auxiliary heads", final_val_error)
     gain = {}

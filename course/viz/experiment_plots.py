@@ -56,3 +56,57 @@ def plot_dropout(result: dict):
     return finish_panels(
         fig, axes, f"{config['train_images']:,} training images, {config['epochs']} epochs"
     )
+
+
+def plot_fc_vs_gap(result: dict):
+    """Held-out accuracy per epoch of the two heads at their best learning rates (left) and
+    their parameters, body and head (right)."""
+    from course.experiments.common import sweep_key
+
+    config, heads = result["config"], result["summary"]["heads"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+    for color, (name, head) in zip(("C3", "C0"), heads.items(), strict=True):
+        runs = [result["runs"].get(sweep_key(name, head["best_lr"], s)) for s in config["seeds"]]
+        curves = [r["history"]["val_acc"] for r in runs if r is not None]
+        _band(axes[0], curves, f"{name}, lr {head['best_lr']:g}", color)
+    axes[0].set(xlabel="epoch", ylabel="accuracy on held-out images", title="accuracy")
+    names = list(heads)
+    body = [heads[n]["parameters"]["body"] / 1e6 for n in names]
+    head_params = [heads[n]["parameters"]["head"] / 1e6 for n in names]
+    axes[1].bar(names, body, color="grey", label="body (convolutions)")
+    axes[1].bar(names, head_params, bottom=body, color=["C3", "C0"], label="head")
+    axes[1].set(ylabel="parameters (millions)", title="parameters")
+    channels, height, width = heads[names[0]]["map_before_head"]
+    title = f"VGG-11-BN body, {channels} maps of {height}x{width} before the head"
+    return finish_panels(fig, axes, title + ": mean and range over seeds")
+
+
+def plot_aux_classifiers(result: dict):
+    """The main classifier's training loss per epoch (left), held-out accuracy (middle), and
+    per block how many times larger the gradient is with the auxiliary losses (right)."""
+    from course.experiments.aux_classifiers import ARMS, BLOCKS
+    from course.experiments.common import sweep_key
+
+    config, summary = result["config"], result["summary"]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    for color, arm in zip(("C0", "C3"), ARMS, strict=True):
+        lr = summary["arms"][arm]["best_lr"]
+        runs = [result["runs"].get(sweep_key(arm, lr, s)) for s in config["seeds"]]
+        runs = [r for r in runs if r is not None]
+        _band(axes[0], [r["history"]["train_loss"] for r in runs], f"{arm}, lr {lr:g}", color)
+        _band(axes[1], [r["history"]["val_acc"] for r in runs], f"{arm}, lr {lr:g}", color)
+    axes[0].set(xlabel="epoch", ylabel="loss of the main classifier", title="training loss (main)")
+    axes[1].set(xlabel="epoch", ylabel="accuracy on held-out images", title="accuracy")
+    x = np.arange(len(BLOCKS))
+    for offset, (when, color) in zip((-0.2, 0.2), (("start", "C1"), ("end", "C2")), strict=True):
+        gain = summary["gradient_gain"][when]
+        axes[2].bar(x + offset, [gain[b]["mean"] for b in BLOCKS], width=0.4, color=color,
+                    label=f"{when} of training")  # fmt: skip
+    axes[2].axhline(1.0, color="grey", lw=1)
+    axes[2].set_xticks(x, [b.replace("inception", "") for b in BLOCKS], rotation=60)
+    axes[2].set(ylabel="gradient with / without aux losses", title="gradient per block")
+    return finish_panels(
+        fig,
+        axes,
+        "GoogLeNet (1/4 width), with and without auxiliary heads: mean and range over seeds",
+    )

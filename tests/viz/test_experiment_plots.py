@@ -1,0 +1,77 @@
+"""The pictures of the stored experiment results draw what the results say: each curve is the
+mean over seeds of the runs the summary chose, each bar the summarized number."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from course.experiments import load_results
+from course.experiments.common import sweep_key
+from course.viz.experiment_plots import (
+    plot_aux_classifiers,
+    plot_dropout,
+    plot_fc_vs_gap,
+    plot_relu_vs_tanh,
+)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def curve(ax, label_start: str) -> np.ndarray:
+    (line,) = [line for line in ax.get_lines() if line.get_label().startswith(label_start)]
+    return line.get_ydata()
+
+
+def mean_of(runs: list[dict], key: str) -> np.ndarray:
+    return np.mean([r["history"][key] for r in runs], axis=0)
+
+
+def test_fc_vs_gap_plots_the_chosen_runs_and_the_parameters():
+    result = load_results("fc_vs_gap")
+    fig = plot_fc_vs_gap(result)
+    accuracy, parameters = fig.axes
+    for name, head in result["summary"]["heads"].items():
+        runs = [
+            result["runs"][sweep_key(name, head["best_lr"], s)] for s in result["config"]["seeds"]
+        ]
+        np.testing.assert_allclose(curve(accuracy, name), mean_of(runs, "val_acc"))
+    tops = sorted(round(b.get_y() + b.get_height(), 6) for b in parameters.patches)
+    totals = [h["parameters"]["total"] / 1e6 for h in result["summary"]["heads"].values()]
+    assert set(np.round(totals, 6)) <= set(tops)
+
+
+def test_aux_classifiers_plots_the_main_loss_and_the_gradient_gain():
+    from course.experiments.aux_classifiers import BLOCKS
+
+    result = load_results("aux_classifiers")
+    summary = result["summary"]
+    loss, accuracy, gradient = plot_aux_classifiers(result).axes
+    for arm, s in summary["arms"].items():
+        runs = [
+            result["runs"][sweep_key(arm, s["best_lr"], seed)] for seed in result["config"]["seeds"]
+        ]
+        np.testing.assert_allclose(curve(loss, arm), mean_of(runs, "train_loss"))
+        np.testing.assert_allclose(curve(accuracy, arm), mean_of(runs, "val_acc"))
+    heights = [b.get_height() for b in gradient.patches]
+    expected = [summary["gradient_gain"][w][b]["mean"] for w in ("start", "end") for b in BLOCKS]
+    np.testing.assert_allclose(heights, expected)
+
+
+def test_dropout_and_relu_vs_tanh_plot_the_mean_over_seeds():
+    from course.experiments.dropout import run_key as dropout_key
+    from course.experiments.relu_vs_tanh import run_key as relu_key
+
+    result = load_results("dropout")
+    test_loss, _ = plot_dropout(result).axes
+    runs = [result["runs"][dropout_key(0.5, s)] for s in result["config"]["seeds"]]
+    np.testing.assert_allclose(curve(test_loss, "dropout 0.5"), mean_of(runs, "val_loss"))
+
+    result = load_results("relu_vs_tanh")
+    first, _ = plot_relu_vs_tanh(result).axes
+    lr = result["summary"]["arms"]["relu, 2012 init"]["best_lr"]
+    runs = [result["runs"][relu_key("relu", "2012", lr, s)] for s in result["config"]["seeds"]]
+    np.testing.assert_allclose(curve(first, "relu"), 1 - mean_of(runs, "train_acc"))

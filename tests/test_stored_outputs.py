@@ -53,3 +53,5 @@ def test_readme_timings_are_the_stored_runs():
     shown = dict(re.findall(r"^\| `(\d\d_\w+\.ipynb)` \| (\d+) s \|", readme, re.M))
     measured = {name: str(round(run["seconds"])) for name, run in stored_runs().items()}
     assert shown == measured
+    total = sum(run["seconds"] for run in stored_runs().values())
+    assert f"All nine took {total / 60:.0f} minutes" in readme

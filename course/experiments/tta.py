@@ -29,7 +29,7 @@ CONFIGS = {
                  width=0.25, crop=24),
     "live": dict(train_images=20_000, test_images=10_000, epochs=2, batch_size=128, seeds=[0],
                  width=0.5, crop=24),
-    "reference": dict(train_images=60_000, test_images=10_000, epochs=8, batch_size=128,
+    "reference": dict(train_images=60_000, test_images=10_000, epochs=16, batch_size=128,
                       seeds=[0, 1, 2], width=0.5, crop=24),
 }  # fmt: skip
 

@@ -9,6 +9,7 @@ provenance and shown in the notebooks).
     course.experiments.tta           AlexNet's ten test-time views, a paired test
     course.experiments.fc_vs_gap     VGG's three FC layers vs global average pooling
     course.experiments.aux_classifiers  GoogLeNet's auxiliary heads: accuracy and gradient
+    course.experiments.degradation   plain vs residual networks of 20 and 56 layers
     python -m course.experiments run NAME --budget reference
 """
 

@@ -49,6 +49,7 @@ EXPERIMENTS = (
     "tta",
     "fc_vs_gap",
     "aux_classifiers",
+    "degradation",
 )  # modules of course.experiments
 WORK_DIR = Path("runs") / "experiments"
 

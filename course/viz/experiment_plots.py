@@ -110,3 +110,22 @@ def plot_aux_classifiers(result: dict):
         axes,
         "GoogLeNet (1/4 width), with and without auxiliary heads: mean and range over seeds",
     )
+
+
+def plot_degradation(result: dict):
+    """Training error (solid) and test error (dashed) per epoch of the 20- and 56-layer
+    networks, plain (left) and residual (right), as in the ResNet paper's Figure 6."""
+    from course.experiments.degradation import run_key
+
+    config = result["config"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for ax, kind, title in zip(axes, ("plain", "resnet"), ("plain", "residual"), strict=True):
+        for color, depth in (("C0", 20), ("C3", 56)):
+            runs = [result["runs"][run_key(f"{kind}{depth}", s)] for s in config["seeds"]]
+            _band(ax, [[1 - a for a in r["history"]["train_acc"]] for r in runs],
+                  f"{kind}{depth} training", color)  # fmt: skip
+            _band(ax, [[1 - a for a in r["history"]["val_acc"]] for r in runs],
+                  f"{kind}{depth} test", color, "--")  # fmt: skip
+        ax.set(title=f"{title} networks", xlabel="epoch", ylabel="error")
+    return finish_panels(fig, axes, "training (solid) and test (dashed) error: mean and range "
+                         "over seeds")  # fmt: skip

@@ -75,3 +75,19 @@ def test_dropout_and_relu_vs_tanh_plot_the_mean_over_seeds():
     lr = result["summary"]["arms"]["relu, 2012 init"]["best_lr"]
     runs = [result["runs"][relu_key("relu", "2012", lr, s)] for s in result["config"]["seeds"]]
     np.testing.assert_allclose(curve(first, "relu"), 1 - mean_of(runs, "train_acc"))
+
+
+def test_degradation_plots_training_and_test_error_of_both_depths():
+    from course.experiments.degradation import run_key
+    from course.viz.experiment_plots import plot_degradation
+
+    result = load_results("degradation")
+    seeds = result["config"]["seeds"]
+    for ax, kind in zip(plot_degradation(result).axes, ("plain", "resnet"), strict=True):
+        for depth in (20, 56):
+            runs = [result["runs"][run_key(f"{kind}{depth}", s)] for s in seeds]
+            drawn = curve(ax, f"{kind}{depth} training")
+            np.testing.assert_allclose(drawn, 1 - mean_of(runs, "train_acc"))
+            np.testing.assert_allclose(
+                curve(ax, f"{kind}{depth} test"), 1 - mean_of(runs, "val_acc")
+            )

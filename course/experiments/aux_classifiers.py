@@ -33,8 +33,8 @@ from course.experiments.common import (
     final_val_error,
     finished,
     mean_and_spread,
-    sweep_key,
     sweep_then_seeds,
+    sweep_val_acc,
 )
 from course.measure.gradients import block_norms, layer_gradient_norms, weighted_layers
 from course.models import get_model
@@ -123,11 +123,9 @@ def summarize(result: dict) -> dict:
     arms = {}
     for arm in ARMS:
         lr, chosen = at_best_lr(config, runs, arm, final_val_error)
-        first = config["seeds"][0]
         arms[arm] = {
             "best_lr": lr,
-            "sweep_val_acc": {f"{r:g}": 1 - final_val_error(runs[sweep_key(arm, r, first)])
-                              for r in config["lrs"]},
+            "sweep_val_acc": sweep_val_acc(config, runs, arm),
             "test_acc": mean_and_spread([r["test"]["acc"] for r in chosen]),
             "final_train_loss": mean_and_spread([r["history"]["train_loss"][-1] for r in chosen]),
             "main_gradient_rms": {

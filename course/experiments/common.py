@@ -86,3 +86,9 @@ def at_best_lr(config: dict, runs: dict, arm: str, score) -> tuple[float, list[d
     lr = best_lr(config, runs, arm, score)
     keys = [sweep_key(arm, lr, s) for s in config["seeds"]]
     return lr, [runs[k] for k in keys if k in runs]
+
+
+def sweep_val_acc(config: dict, runs: dict, arm: str) -> dict[str, float]:
+    """The sweep's held-out accuracy after the last epoch, per learning rate (first seed)."""
+    first = config["seeds"][0]
+    return {f"{lr:g}": 1 - final_val_error(runs[sweep_key(arm, lr, first)]) for lr in config["lrs"]}

@@ -29,8 +29,8 @@ from course.experiments.common import (
     final_val_error,
     finished,
     mean_and_spread,
-    sweep_key,
     sweep_then_seeds,
+    sweep_val_acc,
 )
 from course.models import get_model
 from course.models.summary import parameter_breakdown
@@ -110,11 +110,10 @@ def summarize(result: dict) -> dict:
     heads, per_seed = {}, {}
     for head in HEADS:
         lr, chosen = at_best_lr(config, runs, head, final_val_error)
-        first, parameters = config["seeds"][0], chosen[0]["parameters"]
+        parameters = chosen[0]["parameters"]
         heads[head] = {
             "best_lr": lr,
-            "sweep_val_acc": {f"{r:g}": 1 - final_val_error(runs[sweep_key(head, r, first)])
-                              for r in config["lrs"]},
+            "sweep_val_acc": sweep_val_acc(config, runs, head),
             "map_before_head": chosen[0]["map_before_head"],
             "parameters": {**parameters, "total": sum(parameters.values())},
             "test_acc": mean_and_spread([r["test"]["acc"] for r in chosen]),

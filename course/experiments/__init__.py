@@ -10,6 +10,8 @@ provenance and shown in the notebooks).
     course.experiments.fc_vs_gap     VGG's three FC layers vs global average pooling
     course.experiments.aux_classifiers  GoogLeNet's auxiliary heads: accuracy and gradient
     course.experiments.degradation   plain vs residual networks of 20 and 56 layers
+    course.experiments.batch_norm    one deep network with and without batch norm, lr grid
+    course.experiments.inception_bn  GoogLeNet vs Inception-BN at x1, x5, x30 its learning rate
     python -m course.experiments run NAME --budget reference
 """
 

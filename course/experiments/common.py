@@ -92,3 +92,18 @@ def sweep_val_acc(config: dict, runs: dict, arm: str) -> dict[str, float]:
     """The sweep's held-out accuracy after the last epoch, per learning rate (first seed)."""
     first = config["seeds"][0]
     return {f"{lr:g}": 1 - final_val_error(runs[sweep_key(arm, lr, first)]) for lr in config["lrs"]}
+
+
+def steps_per_epoch(config: dict) -> int:
+    """Optimizer steps in one epoch (the last batch may be smaller)."""
+    return math.ceil(config["train_images"] / config["batch_size"])
+
+
+def steps_to(run: dict, accuracy: float, config: dict) -> int | None:
+    """Optimizer steps until the held-out accuracy, measured after every epoch, first reached
+    ``accuracy``; None if the run diverged or never got there."""
+    if run.get("diverged"):
+        return None
+    reached = (e for e, a in enumerate(run["history"]["val_acc"], 1) if a >= accuracy)
+    epoch = next(reached, None)
+    return None if epoch is None else epoch * steps_per_epoch(config)

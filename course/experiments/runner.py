@@ -50,6 +50,8 @@ EXPERIMENTS = (
     "fc_vs_gap",
     "aux_classifiers",
     "degradation",
+    "batch_norm",
+    "inception_bn",
 )  # modules of course.experiments
 WORK_DIR = Path("runs") / "experiments"
 

@@ -12,6 +12,7 @@ provenance and shown in the notebooks).
     course.experiments.degradation   plain vs residual networks of 20 and 56 layers
     course.experiments.batch_norm    one deep network with and without batch norm, lr grid
     course.experiments.inception_bn  GoogLeNet vs Inception-BN at x1, x5, x30 its learning rate
+    course.experiments.architectures a small member of every family, one budget
     python -m course.experiments run NAME --budget reference
 """
 

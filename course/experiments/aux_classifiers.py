@@ -29,7 +29,7 @@ import torch
 
 from course.experiments.common import (
     at_best_lr,
-    fashion_mnist,
+    fashion_mnist_32,
     final_val_error,
     finished,
     mean_and_spread,
@@ -38,7 +38,7 @@ from course.experiments.common import (
 )
 from course.measure.gradients import block_norms, layer_gradient_norms, weighted_layers
 from course.models import get_model
-from course.training import Preprocess, evaluate, fit
+from course.training import evaluate, fit
 from course.training.loop import AUX_WEIGHT
 
 NAME = "aux_classifiers"
@@ -61,9 +61,8 @@ CONFIGS = {
 
 
 def load_data(config: dict) -> dict:
-    data = fashion_mnist(config)
+    data = fashion_mnist_32(config)
     images, labels = data["train"]
-    data["preprocess"] = Preprocess.for_images(images[:10_000], size=32, crop=32, pad=4, flip=True)
     n = config["probe_images"]
     data["probe"] = data["preprocess"].eval_batch(images[:n].clone()), labels[:n]
     return data

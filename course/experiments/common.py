@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from course.data import load_fashion_mnist
-from course.training import History
+from course.training import History, Preprocess
 
 
 def fashion_mnist(config: dict) -> dict:
@@ -30,6 +30,16 @@ def fashion_mnist(config: dict) -> dict:
             train.images[n_train : n_train + n_val],
             train.labels[n_train : n_train + n_val],
         )
+    return data
+
+
+def fashion_mnist_32(config: dict) -> dict:
+    """``fashion_mnist(config)`` with the ``preprocess`` of the networks that need larger images:
+    resized to 32x32, and in training a random 32x32 crop of the image padded by 4 pixels,
+    mirrored half of the time; normalized with the first 10,000 training images' statistics."""
+    data = fashion_mnist(config)
+    images = data["train"][0][:10_000]
+    data["preprocess"] = Preprocess.for_images(images, size=32, crop=32, pad=4, flip=True)
     return data
 
 

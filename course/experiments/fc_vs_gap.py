@@ -25,7 +25,7 @@ from torch import nn
 
 from course.experiments.common import (
     at_best_lr,
-    fashion_mnist,
+    fashion_mnist_32,
     final_val_error,
     finished,
     mean_and_spread,
@@ -34,7 +34,7 @@ from course.experiments.common import (
 )
 from course.models import get_model
 from course.models.summary import parameter_breakdown
-from course.training import Preprocess, evaluate, fit
+from course.training import evaluate, fit
 
 NAME = "fc_vs_gap"
 CLAIM = (
@@ -55,10 +55,7 @@ CONFIGS = {
 
 
 def load_data(config: dict) -> dict:
-    data = fashion_mnist(config)
-    images = data["train"][0][:10_000]
-    data["preprocess"] = Preprocess.for_images(images, size=32, crop=32, pad=4, flip=True)
-    return data
+    return fashion_mnist_32(config)
 
 
 def without_last_pools(model: nn.Module, count: int) -> nn.Module:

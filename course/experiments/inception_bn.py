@@ -28,14 +28,14 @@ from __future__ import annotations
 import torch
 
 from course.experiments.common import (
-    fashion_mnist,
+    fashion_mnist_32,
     finished,
     mean_and_spread,
     steps_per_epoch,
     steps_to,
 )
 from course.models import get_model
-from course.training import Preprocess, TrainingDiverged, evaluate, fit
+from course.training import TrainingDiverged, evaluate, fit
 
 NAME = "inception_bn"
 CLAIM = (
@@ -55,10 +55,7 @@ CONFIGS = {
 
 
 def load_data(config: dict) -> dict:
-    data = fashion_mnist(config)
-    images = data["train"][0]
-    data["preprocess"] = Preprocess.for_images(images[:10_000], size=32, crop=32, pad=4, flip=True)
-    return data
+    return fashion_mnist_32(config)
 
 
 def run_key(network: str, lr: float, seed: int) -> str:

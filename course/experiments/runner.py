@@ -52,6 +52,7 @@ EXPERIMENTS = (
     "degradation",
     "batch_norm",
     "inception_bn",
+    "architectures",
 )  # modules of course.experiments
 WORK_DIR = Path("runs") / "experiments"
 

@@ -9,10 +9,12 @@ import numpy as np
 from course.viz.figures import finish_panels
 
 
-def _band(ax, curves: list[list[float]], label: str, color: str, style: str = "-") -> None:
-    """Mean of equally long curves, and the band between their minimum and maximum."""
+def _band(ax, curves: list[list[float]], label: str, color: str, style: str = "-",
+          every: int = 1) -> None:  # fmt: skip
+    """Mean of equally long curves, and the band between their minimum and maximum; a curve
+    has one value per epoch, drawn at x = epoch x ``every`` (e.g. the steps of an epoch)."""
     values = np.array(curves)
-    epochs = np.arange(1, values.shape[1] + 1)
+    epochs = every * np.arange(1, values.shape[1] + 1)
     ax.plot(epochs, values.mean(axis=0), style, color=color, label=f"{label} (n={len(values)})")
     if len(values) > 1:
         ax.fill_between(epochs, values.min(axis=0), values.max(axis=0), color=color, alpha=0.2)
@@ -129,3 +131,81 @@ def plot_degradation(result: dict):
         ax.set(title=f"{title} networks", xlabel="epoch", ylabel="error")
     return finish_panels(fig, axes, "training (solid) and test (dashed) error: mean and range "
                          "over seeds")  # fmt: skip
+
+
+def _accuracy_per_step(ax, runs: list[dict], label: str, color: str, every: int) -> None:
+    """Held-out accuracy against optimizer steps: the band of the runs that did not diverge; a
+    legend entry alone for a learning rate at which every run diverged."""
+    ran = [r["history"]["val_acc"] for r in runs if not r.get("diverged")]
+    diverged = len(runs) - len(ran)
+    note = f", {diverged} diverged" if diverged else ""
+    if ran:
+        _band(ax, ran, label + note, color, every=every)
+    else:
+        ax.plot([], [], color=color, label=f"{label}: every run diverged")
+
+
+def plot_batch_norm(result: dict):
+    """Held-out accuracy against training steps without (left) and with (right) batch norm, one
+    curve per learning rate, and the target: the best accuracy without batch norm."""
+    from course.experiments.batch_norm import ARMS, run_key
+
+    config, summary = result["config"], result["summary"]
+    every = summary["steps_per_epoch"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for ax, arm in zip(axes, ARMS, strict=True):
+        for i, lr in enumerate(config["lrs"]):
+            runs = [result["runs"][run_key(arm, lr, s)] for s in config["seeds"]]
+            _accuracy_per_step(ax, runs, f"lr {lr:g}", f"C{i}", every)
+        ax.axhline(summary["target_val_acc"], color="grey", ls=":", label="target")
+        ax.set(title=arm, xlabel="optimizer steps", ylabel="held-out accuracy", ylim=(0, 1))
+    return finish_panels(fig, axes, "the ten-layer network: held-out accuracy, mean and range "
+                         "over seeds")  # fmt: skip
+
+
+def plot_inception_bn(result: dict):
+    """Held-out accuracy against training steps: GoogLeNet's learning-rate sweep (left);
+    GoogLeNet at its best rate and Inception-BN at 1x, 5x and 30x it (right), with the target,
+    GoogLeNet's best accuracy."""
+    from course.experiments.inception_bn import inception_lrs, run_key
+
+    config, summary = result["config"], result["summary"]
+    every, first = summary["steps_per_epoch"], config["seeds"][0]
+    best = summary["googlenet_best_lr"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for i, lr in enumerate(config["googlenet_lrs"]):
+        run = result["runs"][run_key("GoogLeNet", lr, first)]
+        _accuracy_per_step(axes[0], [run], f"GoogLeNet, lr {lr:g}", f"C{i}", every)
+    axes[0].set(title=f"GoogLeNet's sweep (seed {first})")
+    arms = {f"GoogLeNet, lr {best:g}": [run_key("GoogLeNet", best, s) for s in config["seeds"]]}
+    for m, lr in inception_lrs(best).items():
+        arms[f"Inception-BN x{m}, lr {lr:g}"] = [
+            run_key("Inception-BN", lr, s) for s in config["seeds"]
+        ]
+    for i, (label, keys) in enumerate(arms.items()):
+        _accuracy_per_step(axes[1], [result["runs"][k] for k in keys], label, f"C{i}", every)
+    axes[1].set(title="GoogLeNet's best rate, Inception-BN at multiples of it")
+    for ax in axes:
+        ax.axhline(summary["target_val_acc"], color="grey", ls=":", label="target")
+        ax.set(xlabel="optimizer steps", ylabel="held-out accuracy", ylim=(0, 1))
+    return finish_panels(fig, axes, "held-out accuracy, mean and range over seeds")
+
+
+def plot_architectures(result: dict):
+    """Test accuracy (mean, and the seeds' range as an error bar) against parameters (left,
+    log scale) and training time per image (right), one point per network."""
+    from course.experiments.architectures import run_key
+
+    config, summary = result["config"], result["summary"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
+    for i, (name, net) in enumerate(summary["networks"].items()):
+        finals = [result["runs"][run_key(name, s)]["history"]["val_acc"][-1] * 100
+                  for s in config["seeds"]]  # fmt: skip
+        y = net["test_acc"]["mean"] * 100
+        error = [[y - min(finals)], [max(finals) - y]]
+        for ax, x in zip(axes, (net["parameters"] / 1e6, net["ms_per_image"]["mean"]), strict=True):
+            ax.errorbar(x, y, yerr=error, fmt="o", color=f"C{i}", capsize=3, label=name)
+    axes[0].set(xscale="log", xlabel="parameters (millions), log scale",
+                ylabel="Fashion-MNIST test accuracy (%)")  # fmt: skip
+    axes[1].set(xlabel="training time per image (ms, on the machine that trained)")
+    return finish_panels(fig, axes, "one budget for all: accuracy against size and cost")

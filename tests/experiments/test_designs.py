@@ -1,5 +1,6 @@
 """What the experiments' docstrings claim about their set-up, checked: the map the FC and GAP
-heads see, held-out images apart from the training images."""
+heads see, held-out images apart from the training images, steps to a target, the arms of the
+batch-norm and Inception-BN experiments, ties in the architectures' rankings."""
 
 import torch
 from torch import nn
@@ -27,3 +28,59 @@ def test_held_out_images_follow_the_training_images():
     both = fashion_mnist(dict(train_images=500, test_images=100))["train"][0]
     assert torch.equal(torch.cat([data["train"][0], data["val"][0]]), both)
     assert "200 training images held out" in data["source"]
+
+
+def test_steps_to_a_target_count_whole_epochs_of_batches():
+    from course.experiments.common import steps_to
+
+    config = dict(train_images=1000, batch_size=128)  # 8 batches per epoch, the last of 104
+    run = {"history": {"val_acc": [0.5, 0.7, 0.9]}}
+    assert [steps_to(run, a, config) for a in (0.4, 0.7, 0.71, 0.95)] == [8, 16, 24, None]
+    assert steps_to({"diverged": True}, 0.1, config) is None
+
+
+def test_the_batch_norm_arms_differ_only_by_batch_norm():
+    from course.experiments.batch_norm import ARMS, he_initialized
+    from course.models.plain_cnn import plain_cnn
+
+    torch.manual_seed(0)
+    without, with_bn = (he_initialized(plain_cnn(bn)) for bn in ARMS.values())
+    convs = [[m for m in net if isinstance(m, nn.Conv2d)] for net in (without, with_bn)]
+    assert [c.weight.shape for c in convs[0]] == [c.weight.shape for c in convs[1]]
+    assert all(c.bias is None for c in convs[1]) and all(c.bias.abs().sum() == 0 for c in convs[0])
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in with_bn) == 10
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in without)
+    wide = convs[0][-1]  # 64 -> 64, 3x3: He's std is sqrt(2 / fan_out) = sqrt(2 / 576)
+    assert abs(wide.weight.std().item() - (2 / 576) ** 0.5) < 0.003
+
+
+def test_inception_bn_runs_at_multiples_of_googlenets_best_stable_rate():
+    from course.experiments import inception_bn
+
+    config = dict(inception_bn.CONFIGS["reference"])
+    first = config["seeds"][0]
+    acc = {0.02: 0.80, 0.04: 0.83}  # 0.08 diverged: not "stable", whatever its accuracy
+    done = {inception_bn.run_key("GoogLeNet", lr, first): {"history": {"val_acc": [a]}}
+            for lr, a in acc.items()}  # fmt: skip
+    done[inception_bn.run_key("GoogLeNet", 0.08, first)] = {"diverged": True}
+    todo = dict(inception_bn.plan(config, done))
+    inception = sorted(s["lr"] for s in todo.values() if s["network"] == "Inception-BN")
+    assert inception == [0.04, 0.04, 0.2, 0.2, 1.2, 1.2]  # x1, x5, x30, two seeds
+    assert [s["lr"] for s in todo.values() if s["network"] == "GoogLeNet"] == [0.04]
+    googlenet = inception_bn.build("GoogLeNet", config)
+    bn = inception_bn.build("Inception-BN", config)
+    assert googlenet.aux1 is None and googlenet.dropout.p == bn.dropout.p == 0.4
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in googlenet.modules())
+    assert any(isinstance(m, nn.LocalResponseNorm) for m in googlenet.modules())
+
+
+def test_the_compared_architectures_take_32x32_images_and_ties_share_a_rank():
+    from course.experiments.architectures import NETWORKS, build, ranks
+
+    for name in NETWORKS:
+        with torch.no_grad():
+            assert build(name).eval()(torch.zeros(2, 1, 32, 32)).shape == (2, 10), name
+    close = lambda a, b: abs(a - b) <= 0.01  # noqa: E731
+    values = {"a": 0.90, "b": 0.895, "c": 0.88, "d": 0.875}
+    assert ranks(values, close, best=max) == {"a": 1, "b": 1, "c": 3, "d": 3}
+    assert ranks(values, close, best=min) == {"d": 1, "c": 1, "b": 3, "a": 3}

@@ -117,3 +117,10 @@ def steps_to(run: dict, accuracy: float, config: dict) -> int | None:
     reached = (e for e, a in enumerate(run["history"]["val_acc"], 1) if a >= accuracy)
     epoch = next(reached, None)
     return None if epoch is None else epoch * steps_per_epoch(config)
+
+
+def reached_by_all(runs: list[dict]) -> float:
+    """The accuracy every one of ``runs`` reached: the lowest over the runs of each one's best
+    held-out accuracy (over its epochs). A target for steps-to-accuracy counts that the runs it
+    comes from reach, each seed by its own last epoch at the latest."""
+    return min(max(r["history"]["val_acc"]) for r in runs)

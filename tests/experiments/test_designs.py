@@ -84,3 +84,13 @@ def test_the_compared_architectures_take_32x32_images_and_ties_share_a_rank():
     values = {"a": 0.90, "b": 0.895, "c": 0.88, "d": 0.875}
     assert ranks(values, close, best=max) == {"a": 1, "b": 1, "c": 3, "d": 3}
     assert ranks(values, close, best=min) == {"d": 1, "c": 1, "b": 3, "a": 3}
+
+
+def test_the_target_is_reached_by_every_run_it_comes_from():
+    from course.experiments.common import reached_by_all, steps_to
+
+    runs = [{"history": {"val_acc": acc}} for acc in ([0.5, 0.82, 0.81], [0.6, 0.7, 0.83])]
+    target = reached_by_all(runs)
+    assert target == 0.82
+    config = dict(train_images=256, batch_size=128)
+    assert [steps_to(r, target, config) for r in runs] == [4, 6]

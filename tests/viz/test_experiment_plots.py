@@ -91,3 +91,56 @@ def test_degradation_plots_training_and_test_error_of_both_depths():
             np.testing.assert_allclose(
                 curve(ax, f"{kind}{depth} test"), 1 - mean_of(runs, "val_acc")
             )
+
+
+def xy(ax, label_start: str) -> tuple[np.ndarray, np.ndarray]:
+    (line,) = [line for line in ax.get_lines() if line.get_label().startswith(label_start)]
+    return line.get_xdata(), line.get_ydata()
+
+
+def test_batch_norm_plots_accuracy_per_step_of_every_learning_rate_that_ran():
+    from course.experiments.batch_norm import ARMS, run_key
+    from course.viz.experiment_plots import plot_batch_norm
+
+    result = load_results("batch_norm")
+    config, summary = result["config"], result["summary"]
+    for ax, arm in zip(plot_batch_norm(result).axes, ARMS, strict=True):
+        for lr in config["lrs"]:
+            runs = [result["runs"][run_key(arm, lr, s)] for s in config["seeds"]]
+            ran = [r for r in runs if not r.get("diverged")]
+            if not ran:
+                assert xy(ax, f"lr {lr:g}: every run diverged")[0].size == 0
+                continue
+            steps, acc = xy(ax, f"lr {lr:g}")
+            np.testing.assert_allclose(acc, mean_of(ran, "val_acc"))
+            assert steps[0] == summary["steps_per_epoch"] and len(steps) == config["epochs"]
+        (target,) = [line for line in ax.get_lines() if line.get_label() == "target"]
+        assert target.get_ydata()[0] == summary["target_val_acc"]
+
+
+def test_inception_bn_plots_googlenet_and_the_three_multiples():
+    from course.experiments.inception_bn import run_key
+    from course.viz.experiment_plots import plot_inception_bn
+
+    result = load_results("inception_bn")
+    config, summary = result["config"], result["summary"]
+    _, right = plot_inception_bn(result).axes
+    for arm, stats in summary["arms"].items():
+        network = "GoogLeNet" if arm == "GoogLeNet" else "Inception-BN"
+        label = f"{arm}, lr {stats['lr']:g}"
+        runs = [result["runs"][run_key(network, stats["lr"], s)] for s in config["seeds"]]
+        ran = [r for r in runs if not r.get("diverged")]
+        if ran:
+            np.testing.assert_allclose(xy(right, label)[1], mean_of(ran, "val_acc"))
+
+
+def test_architectures_plot_mean_accuracy_against_parameters_and_time():
+    from course.viz.experiment_plots import plot_architectures
+
+    result = load_results("architectures")
+    left, right = plot_architectures(result).axes
+    for ax, key in ((left, "parameters"), (right, "ms_per_image")):
+        points = {c.get_label(): c.lines[0].get_xydata()[0] for c in ax.containers}
+        for name, net in result["summary"]["networks"].items():
+            x = net[key] / 1e6 if key == "parameters" else net[key]["mean"]
+            np.testing.assert_allclose(points[name], [x, net["test_acc"]["mean"] * 100])

@@ -24,8 +24,12 @@ install: $(VENV)/.installed
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
 
+# Opens on 00_welcome.ipynb. jupyter/labconfig changes JupyterLab's defaults for this course only
+# (no "get notified about news?" question); your own JupyterLab settings still win.
 lab: install
-	$(PY) -m jupyterlab --ServerApp.root_dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	$(PY) -m jupyterlab --ServerApp.root_dir=notebooks \
+	--LabApp.default_url=/lab/tree/00_welcome.ipynb $(ROOT_ARGS) $(LAB_ARGS)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,5 +1,7 @@
-"""The README's course command (`make lab`) really starts JupyterLab serving the notebooks."""
+"""The README's course command (`make lab`) really starts JupyterLab serving the notebooks, on
+the welcome notebook, without asking about news."""
 
+import http.client
 import json
 import os
 import shutil
@@ -60,6 +62,19 @@ def test_make_lab_serves_the_notebooks(tmp_path):
         assert "00_welcome.ipynb" in names  # it serves the course's notebooks folder
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as r:
             assert r.status == 200 and b"JupyterLab" in r.read()
+        # It opens on the welcome notebook ...
+        home = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        home.request("GET", f"/?token={token}")
+        answer = home.getresponse()
+        assert answer.status in (301, 302, 303, 307)
+        assert answer.getheader("Location").endswith("/lab/tree/00_welcome.ipynb")
+        home.close()
+        # ... and does not ask about news: the course changes the default, not the user's settings.
+        plugin = "@jupyterlab/apputils-extension:notification"
+        setting = get_json(f"http://127.0.0.1:{port}/lab/api/settings/{plugin}?token={token}")
+        defaults = {k: v.get("default") for k, v in setting["schema"]["properties"].items()}
+        assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False
+        assert not list((tmp_path / "settings").rglob("notification*"))
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # make and the server it started, by PID
         try:

@@ -32,8 +32,8 @@ from course.training import fit
 
 NAME = "architectures"
 CLAIM = (
-    "The later architectures reach a higher accuracy than AlexNet and VGG with far fewer "
-    "parameters (the lecture's history from 2012 to 2015)."
+    "Each later design is more accurate than the ones before it (the lecture's story from 2012 "
+    "to 2015, told with ImageNet results); tested on CPU-sized versions trained alike."
 )
 NETWORKS = {  # name -> (family, model name, keyword arguments)
     "alexnet_small (1/2)": ("AlexNet", "alexnet_small", dict(width=0.5, lrn=False)),

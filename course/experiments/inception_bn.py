@@ -48,7 +48,7 @@ CONFIGS = {
     "fast": dict(train_images=512, val_images=256, test_images=256, epochs=1, batch_size=64,
                  googlenet_lrs=[0.01, 0.02], seeds=[0], width=0.125, dropout=0.4),
     "live": dict(train_images=4_000, val_images=1_000, test_images=2_000, epochs=3,
-                 batch_size=128, googlenet_lrs=[0.04], seeds=[0], width=0.25, dropout=0.4),
+                 batch_size=128, googlenet_lrs=[0.02], seeds=[0], width=0.25, dropout=0.4),
     "reference": dict(train_images=15_000, val_images=5_000, test_images=10_000, epochs=8,
                       batch_size=128, googlenet_lrs=[0.02, 0.04, 0.08], seeds=[0, 1],
                       width=0.25, dropout=0.4),

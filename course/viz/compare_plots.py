@@ -83,24 +83,3 @@ def table_html(records: list[ArchitectureRecord]) -> str:
     header = "".join(f"<th>{h}</th>" for h in head)
     body = "".join(f"<tr>{row}</tr>" for row in cells)
     return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def plot_small_runs(runs: dict[str, dict], title: str | None = None):
-    """Trained small versions: test accuracy against parameters (log scale, left) and against
-    training time (right). runs: ``{name: {"parameters", "accuracy", "seconds"}}``."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
-    for name, run in runs.items():
-        for ax, x in zip(axes, (run["parameters"] / 1e6, run["seconds"]), strict=True):
-            ax.scatter(x, run["accuracy"] * 100, s=40)
-            ax.annotate(name, (x, run["accuracy"] * 100), xytext=(4, 3),
-                        textcoords="offset points", fontsize=8)  # fmt: skip
-    axes[0].set_xscale("log")
-    axes[0].set_xlabel("parameters (millions), log scale")
-    axes[1].set_xlabel("training time on this machine (s)")
-    for ax in axes:
-        ax.set_ylabel("Fashion-MNIST test accuracy (%)")
-        ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig

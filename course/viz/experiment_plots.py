@@ -205,7 +205,10 @@ def plot_architectures(result: dict):
         error = [[y - min(finals)], [max(finals) - y]]
         for ax, x in zip(axes, (net["parameters"] / 1e6, net["ms_per_image"]["mean"]), strict=True):
             ax.errorbar(x, y, yerr=error, fmt="o", color=f"C{i}", capsize=3, label=name)
-    axes[0].set(xscale="log", xlabel="parameters (millions), log scale",
-                ylabel="Fashion-MNIST test accuracy (%)")  # fmt: skip
+    axes[0].set(xlabel="parameters (millions)", ylabel="Fashion-MNIST test accuracy (%)")
     axes[1].set(xlabel="training time per image (ms, on the machine that trained)")
-    return finish_panels(fig, axes, "one budget for all: accuracy against size and cost")
+    finish_panels(fig, axes, "one budget for all: accuracy against size and cost")
+    axes[0].get_legend().remove()  # one legend, beside the panels, where it hides no point
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.tight_layout()
+    return fig

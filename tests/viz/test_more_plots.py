@@ -11,7 +11,6 @@ import torch  # noqa: E402
 
 from course.models import get_model, summarize  # noqa: E402
 from course.viz.batchnorm_plots import plot_input_shift  # noqa: E402
-from course.viz.compare_plots import plot_small_runs  # noqa: E402
 from course.viz.summary_plots import plot_parameters_per_layer  # noqa: E402
 from course.viz.texture_plots import plot_textures  # noqa: E402
 
@@ -43,11 +42,7 @@ def test_textures_show_example_synthesis_and_shuffle():
     plt.close("all")
 
 
-def test_small_runs_and_input_shift():
-    runs = {"a": {"parameters": 2e6, "accuracy": 0.8, "seconds": 3.0},
-            "b": {"parameters": 5e5, "accuracy": 0.7, "seconds": 1.0}}  # fmt: skip
-    fig = plot_small_runs(runs)
-    assert [t.get_text() for t in fig.axes[1].texts] == ["a", "b"]
+def test_input_shift():
     g = torch.Generator().manual_seed(0)
     shift = {"run": {"tanh 1": torch.randn(3, 40, generator=g)}}
     fig = plot_input_shift(shift, [0, 10, 20], "tanh 1", 12)

@@ -14,9 +14,10 @@ out of training) is measured after every epoch; a run whose loss becomes NaN or 
 recorded as diverged.
 
 Steps to a target, as the paper counts them: the target is what the network without batch norm
-reached at its best learning rate (the one with the best mean final held-out accuracy): the
-lower of its seeds' best held-out accuracies, so that each of its seeds gets there. Each run is
-timed by the optimizer steps until its held-out accuracy first reached the target.
+reached at its best learning rate (the best mean final held-out accuracy among the rates at
+which every seed trained): the lower of its seeds' best held-out accuracies, so that each of its
+seeds gets there. Each run is timed by the optimizer steps until its held-out accuracy first
+reached the target.
 """
 
 from __future__ import annotations
@@ -101,11 +102,12 @@ def outcome(run: dict) -> str:
 
 def summarize(result: dict) -> dict:
     """Per arm and learning rate, over seeds: the outcome of each run, the final held-out and
-    test accuracy of the runs that did not diverge, and the steps to the target (None for a run that
-    never got there). The target: what every seed reached without batch norm at its best
-    learning rate (``reached_by_all``).
-    Per arm: the learning rate that got there in the fewest steps (every seed must get there),
-    and how many times fewer steps batch norm needed than the network without it."""
+    test accuracy of the runs that did not diverge, and the steps to the target (None for a run
+    that never got there). The network without batch norm's best learning rate: the best mean
+    final held-out accuracy among the rates at which every seed trained; the target: what
+    every seed reached there (``reached_by_all``); None if no rate trained in every seed. Per
+    arm: the rate that got there in the fewest steps (every seed must get there); how many
+    times fewer steps batch norm needed, at its fastest rate and at the baseline's rate."""
     config, runs = result["config"], result["runs"]
     arms = {}
     for arm in ARMS:
@@ -119,31 +121,34 @@ def summarize(result: dict) -> dict:
                 if ran else None,
                 "test_acc": mean_and_spread([r["test"]["acc"] for r in ran]) if ran else None,
             }  # fmt: skip
-    without = {lr: s["val_acc"]["mean"] for lr, s in arms["without batch norm"].items()
-               if s["val_acc"]}  # fmt: skip
-    best = max(without, key=without.get, default=None)
-    target = 1.0  # when nothing without batch norm ran: nobody reaches it
-    if best is not None:
-        chosen = [runs[k] for s in config["seeds"]
-                  if (k := run_key("without batch norm", float(best), s)) in runs]  # fmt: skip
-        target = reached_by_all([r for r in chosen if not r.get("diverged")])
+    trained = {lr: s["val_acc"]["mean"] for lr, s in arms["without batch norm"].items()
+               if set(s["outcomes"]) == {"trained"}}  # fmt: skip
+    baseline_lr = max(trained, key=trained.get, default=None)
+    target = None
+    if baseline_lr is not None:
+        keys = [run_key("without batch norm", float(baseline_lr), s) for s in config["seeds"]]
+        target = reached_by_all([runs[k] for k in keys if k in runs])
     fastest = {}
     for arm in ARMS:
         for lr in config["lrs"]:
             chosen = [runs[k] for s in config["seeds"] if (k := run_key(arm, lr, s)) in runs]
-            steps = [steps_to(r, target, config) for r in chosen]
+            steps = [steps_to(r, target, config) if target else None for r in chosen]
             arms[arm][f"{lr:g}"]["steps_to_target"] = steps
-        reached = {lr: mean_and_spread(s)["mean"] for lr, stats in arms[arm].items()
-                   if None not in (s := stats["steps_to_target"])}  # fmt: skip
+            arms[arm][f"{lr:g}"]["mean_steps"] = mean_and_spread(steps)["mean"] if (
+                None not in steps) else None  # fmt: skip
+        reached = {lr: s["mean_steps"] for lr, s in arms[arm].items() if s["mean_steps"]}
         best = min(reached, key=lambda lr: (reached[lr], float(lr)), default=None)
         fastest[arm] = None if best is None else {"lr": float(best), "steps": reached[best]}
     a, b = fastest["without batch norm"], fastest["with batch norm"]
+    same = arms["with batch norm"].get(baseline_lr, {}).get("mean_steps") if a else None
     return {
+        "baseline_lr": None if baseline_lr is None else float(baseline_lr),
         "target_val_acc": target,
         "steps_per_epoch": steps_per_epoch(config),
         "arms": arms,
         "fastest": fastest,
         "fewer_steps": a["steps"] / b["steps"] if a and b else None,
+        "fewer_steps_same_lr": a["steps"] / same if a and same else None,
     }
 
 
@@ -160,15 +165,19 @@ def verdict(summary: dict) -> str:
                 said.append(f"lr {lr}: " + "/".join(kinds))
         parts.append(f"{arm}, final held-out accuracy " + ", ".join(said))
     target, fastest = summary["target_val_acc"], summary["fastest"]
+    if target is None:
+        return "; ".join(parts) + ". Without batch norm no rate trained in every seed: no target"
     reach = []
     for arm, best in fastest.items():
         reach.append(f"{arm} in {best['steps']:.0f} steps (lr {best['lr']:g})" if best
                      else f"{arm} never")  # fmt: skip
-    times = summary["fewer_steps"]
+    times, same = summary["fewer_steps"], summary["fewer_steps_same_lr"]
     ratio = f": {times:.1f}x fewer steps with batch norm" if times else ""
+    if same:
+        ratio += f" ({same:.1f}x at the same rate, {summary['baseline_lr']:g})"
     return (
         "; ".join(parts)
-        + f". To {target:.3f} (reached without batch norm at its best learning rate): "
+        + f". To {target:.3f} (what every seed reached without batch norm at its best rate): "
         + ", ".join(reach)
         + ratio
     )

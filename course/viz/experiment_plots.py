@@ -147,7 +147,8 @@ def _accuracy_per_step(ax, runs: list[dict], label: str, color: str, every: int)
 
 def plot_batch_norm(result: dict):
     """Held-out accuracy against training steps without (left) and with (right) batch norm, one
-    curve per learning rate, and the target: the best accuracy without batch norm."""
+    curve per learning rate, and the target (what every seed reached without batch norm at its
+    best rate), when there is one."""
     from course.experiments.batch_norm import ARMS, run_key
 
     config, summary = result["config"], result["summary"]
@@ -157,7 +158,8 @@ def plot_batch_norm(result: dict):
         for i, lr in enumerate(config["lrs"]):
             runs = [result["runs"][run_key(arm, lr, s)] for s in config["seeds"]]
             _accuracy_per_step(ax, runs, f"lr {lr:g}", f"C{i}", every)
-        ax.axhline(summary["target_val_acc"], color="grey", ls=":", label="target")
+        if summary["target_val_acc"] is not None:
+            ax.axhline(summary["target_val_acc"], color="grey", ls=":", label="target")
         ax.set(title=arm, xlabel="optimizer steps", ylabel="held-out accuracy", ylim=(0, 1))
     return finish_panels(fig, axes, "the ten-layer network: held-out accuracy, mean and range "
                          "over seeds")  # fmt: skip
@@ -165,8 +167,8 @@ def plot_batch_norm(result: dict):
 
 def plot_inception_bn(result: dict):
     """Held-out accuracy against training steps: GoogLeNet's learning-rate sweep (left);
-    GoogLeNet at its best rate and Inception-BN at 1x, 5x and 30x it (right), with the target,
-    GoogLeNet's best accuracy."""
+    GoogLeNet at its best rate and Inception-BN at 1x, 5x and 30x it (right), with the target
+    (the held-out accuracy every GoogLeNet seed reached at that rate)."""
     from course.experiments.inception_bn import inception_lrs, run_key
 
     config, summary = result["config"], result["summary"]

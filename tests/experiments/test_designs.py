@@ -94,3 +94,34 @@ def test_the_target_is_reached_by_every_run_it_comes_from():
     assert target == 0.82
     config = dict(train_images=256, batch_size=128)
     assert [steps_to(r, target, config) for r in runs] == [4, 6]
+
+
+def test_summaries_of_failed_baselines_say_so_instead_of_crashing():
+    from course.experiments import batch_norm, inception_bn
+
+    def run(acc):
+        return {"history": {"val_acc": acc}, "test": {"acc": acc[-1]}}
+
+    config = dict(train_images=256, batch_size=128, lrs=[0.02, 0.5], seeds=[0, 1])
+    runs = {}
+    for s in config["seeds"]:
+        runs[batch_norm.run_key("without batch norm", 0.02, s)] = run([0.5, 0.6])
+        runs[batch_norm.run_key("without batch norm", 0.5, s)] = {"diverged": True}
+        for lr in config["lrs"]:
+            runs[batch_norm.run_key("with batch norm", lr, s)] = run([0.7, 0.8])
+    runs[batch_norm.run_key("without batch norm", 0.02, 1)] = {"diverged": True}
+    summary = batch_norm.summarize({"config": config, "runs": runs})
+    assert summary["target_val_acc"] is None  # no rate trained in every seed without BN
+    assert "no target" in batch_norm.verdict(summary)
+
+    config = dict(inception_bn.CONFIGS["fast"], seeds=[0, 1])
+    runs = {inception_bn.run_key("GoogLeNet", lr, 0): run([0.3, 0.5]) for lr in (0.01, 0.02)}
+    runs[inception_bn.run_key("GoogLeNet", 0.01, 1)] = {"diverged": True, "lr": 0.01}
+    for key, settings in inception_bn.plan(config, runs):
+        if key not in runs:
+            runs[key] = {**settings, **run([0.6, 0.7])}
+    for r in runs.values():
+        r.setdefault("lr", 0.01)
+    summary = inception_bn.summarize({"config": config, "runs": runs})
+    assert summary["arms"]["GoogLeNet"]["mean_steps"] is None  # one seed diverged
+    assert "x5" in inception_bn.verdict(summary)  # says what it can, no TypeError

@@ -26,7 +26,13 @@ from __future__ import annotations
 
 import torch
 
-from course.experiments.common import fashion_mnist_32, finished, mean_and_spread
+from course.experiments.common import (
+    every_network_and_seed,
+    fashion_mnist_32,
+    finished,
+    mean_and_spread,
+    network_seed_key,
+)
 from course.models import count_parameters, get_model
 from course.training import fit
 
@@ -60,12 +66,11 @@ def build(name: str):
     return get_model(model, num_classes=10, in_channels=1, **kwargs)
 
 
-def run_key(name: str, seed: int) -> str:
-    return f"{name}, seed {seed}"
+run_key = network_seed_key  # "resnet20, seed 0"
 
 
 def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
-    return [(run_key(n, s), dict(network=n, seed=s)) for s in config["seeds"] for n in NETWORKS]
+    return every_network_and_seed(config, NETWORKS)
 
 
 def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:

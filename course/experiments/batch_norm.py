@@ -27,14 +27,13 @@ from torch import nn
 
 from course.experiments.common import (
     fashion_mnist,
-    finished,
     mean_and_spread,
     reached_by_all,
+    sgd_run,
     steps_per_epoch,
     steps_to,
 )
 from course.models.plain_cnn import plain_cnn
-from course.training import TrainingDiverged, evaluate, fit
 
 NAME = "batch_norm"
 CLAIM = (
@@ -79,18 +78,8 @@ def he_initialized(model: nn.Module) -> nn.Module:
 def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
     torch.manual_seed(settings["seed"])
     model = he_initialized(plain_cnn(ARMS[settings["arm"]]))
-    try:
-        history = fit(
-            model, data["train"], data["val"], epochs=config["epochs"],
-            batch_size=config["batch_size"], optimizer="sgd", lr=settings["lr"],
-            weight_decay=1e-4, warmup_epochs=0, max_grad_norm=None, augment=False,
-            seed=settings["seed"], checkpoint=checkpoint, resume=checkpoint.exists(),
-            progress=False,
-        )  # fmt: skip
-    except TrainingDiverged as error:
-        return {**settings, "diverged": True, "error": str(error)}
-    test = evaluate(model, data["test"], history.preprocess)
-    return {**settings, "history": finished(history), "test": {k: test[k] for k in ("loss", "acc")}}
+    return sgd_run(model, config, settings, data, checkpoint, weight_decay=1e-4,
+                   warmup_epochs=0, max_grad_norm=None, augment=False)  # fmt: skip
 
 
 def outcome(run: dict) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from course.data import load_fashion_mnist
-from course.training import History, Preprocess
+from course.training import History, Preprocess, TrainingDiverged, evaluate, fit
 
 
 def fashion_mnist(config: dict) -> dict:
@@ -49,6 +49,33 @@ def finished(history: History) -> dict:
     if history.interrupted:
         raise KeyboardInterrupt
     return history.to_dict()
+
+
+def network_seed_key(network: str, seed: int) -> str:
+    return f"{network}, seed {seed}"
+
+
+def every_network_and_seed(config: dict, networks) -> list[tuple[str, dict]]:
+    """A plan (see ``runner``): each of ``networks`` once per seed, seed by seed."""
+    return [(network_seed_key(n, s), dict(network=n, seed=s))
+            for s in config["seeds"] for n in networks]  # fmt: skip
+
+
+def sgd_run(model, config: dict, settings: dict, data: dict, checkpoint, **fit_options) -> dict:
+    """One run of a learning-rate experiment: ``fit`` with SGD at ``settings["lr"]`` on
+    ``data["train"]``, the held-out ``data["val"]`` measured after every epoch, then the test
+    loss and accuracy. A loss that became NaN or infinite is recorded as diverged."""
+    try:
+        history = fit(
+            model, data["train"], data["val"], epochs=config["epochs"],
+            batch_size=config["batch_size"], optimizer="sgd", lr=settings["lr"],
+            seed=settings["seed"], checkpoint=checkpoint, resume=checkpoint.exists(),
+            progress=False, **fit_options,
+        )  # fmt: skip
+    except TrainingDiverged as error:
+        return {**settings, "diverged": True, "error": str(error)}
+    test = evaluate(model, data["test"], history.preprocess)
+    return {**settings, "history": finished(history), "test": {k: test[k] for k in ("loss", "acc")}}
 
 
 def mean_and_spread(values: list[float]) -> dict:

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 import torch
 
-from course.experiments.common import fashion_mnist, finished, mean_and_spread
+from course.experiments.common import (
+    every_network_and_seed,
+    fashion_mnist,
+    finished,
+    mean_and_spread,
+    network_seed_key,
+)
 from course.models import get_model
 from course.training import evaluate, fit
 
@@ -42,12 +48,11 @@ def load_data(config: dict) -> dict:
     return fashion_mnist(config)
 
 
-def run_key(network: str, seed: int) -> str:
-    return f"{network}, seed {seed}"
+run_key = network_seed_key  # "resnet20, seed 0"
 
 
 def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
-    return [(run_key(n, s), dict(network=n, seed=s)) for s in config["seeds"] for n in NETWORKS]
+    return every_network_and_seed(config, NETWORKS)
 
 
 def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:

@@ -29,14 +29,13 @@ import torch
 
 from course.experiments.common import (
     fashion_mnist_32,
-    finished,
     mean_and_spread,
     reached_by_all,
+    sgd_run,
     steps_per_epoch,
     steps_to,
 )
 from course.models import get_model
-from course.training import TrainingDiverged, evaluate, fit
 
 NAME = "inception_bn"
 CLAIM = (
@@ -107,18 +106,8 @@ def build(network: str, config: dict):
 def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
     torch.manual_seed(settings["seed"])
     model = build(settings["network"], config)
-    try:
-        history = fit(
-            model, data["train"], data["val"], epochs=config["epochs"],
-            batch_size=config["batch_size"], optimizer="sgd", lr=settings["lr"],
-            weight_decay=2e-4, warmup_epochs=1, max_grad_norm=None,
-            preprocess=data["preprocess"], seed=settings["seed"], checkpoint=checkpoint,
-            resume=checkpoint.exists(), progress=False,
-        )  # fmt: skip
-    except TrainingDiverged as error:
-        return {**settings, "diverged": True, "error": str(error)}
-    test = evaluate(model, data["test"], data["preprocess"])
-    return {**settings, "history": finished(history), "test": {k: test[k] for k in ("loss", "acc")}}
+    return sgd_run(model, config, settings, data, checkpoint, weight_decay=2e-4, warmup_epochs=1,
+                   max_grad_norm=None, preprocess=data["preprocess"])  # fmt: skip
 
 
 def summarize(result: dict) -> dict:

@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test test-portable install lint notebooks experiments screenshots clean-venv
+.PHONY: lab test test-portable install lint notebooks experiments figures screenshots clean-venv
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,15 @@ notebooks: install
 # minutes on a 2-core CPU; an interrupted run resumes where it stopped).
 experiments: install
 	$(PY) -m course.experiments run all --budget reference
+
+# Every figure the package draws (course/viz/gallery.py) as a PNG in figures/ for review, each
+# checked for overlapping or cut-off text (the list of problems is printed; exit 1 if any); the
+# ones README.md shows are copied to docs/figures/.
+README_FIGURES := 05_inception_blocks 08_accuracy_tradeoffs
+figures: install
+	$(PY) -m course.viz.gallery figures
+	mkdir -p docs/figures
+	for name in $(README_FIGURES); do cp figures/$$name.png docs/figures/; done
 
 # Pictures of every widget in a real JupyterLab (the browser tests), for README.md.
 screenshots: install

@@ -353,6 +353,12 @@ class LabPage:
                 )
             time.sleep(0.5)
 
+    @staticmethod
+    def cut_labels(view) -> list[str]:
+        """Texts of the widget's labels, buttons and readouts that the page cuts short (shown
+        with an ellipsis or clipped: their content is wider than their box)."""
+        return view.evaluate(_CUT_LABELS)
+
     def check_reacts(self, view, cell: int, number: int, shots: Path) -> str:
         """Move controls of the widget ``view`` (the cell's widget ``number``) one by one until
         what the widget shows (outside the moved control) changes; screenshots it before and
@@ -386,6 +392,23 @@ class LabPage:
             f"{self.notebook} cell {cell}, widget {number}: nothing it shows changed within "
             f"{REACT_TIMEOUT_S} s after moving each of these controls: {tried or 'none found'}"
         )
+
+
+_CUT_LABELS = """(root) => [...root.querySelectorAll(
+    '.widget-label, .widget-toggle-button, .widget-button, .widget-readout, '
+    + '.widget-dropdown select')]
+  // Inline elements (clientWidth 0) grow with their text: they cannot cut it.
+  .filter((n) => n.offsetParent !== null && getComputedStyle(n).display !== 'inline')
+  .filter((n) => {
+    // The text's own width against the room inside the element's padding: an ellipsis or a
+    // clip keeps the element's size, so only the text's layout shows that it was cut.
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    const css = getComputedStyle(n);
+    const room = n.clientWidth - parseFloat(css.paddingLeft) - parseFloat(css.paddingRight);
+    return range.getBoundingClientRect().width > room + 0.5 || n.scrollWidth > n.clientWidth + 1;
+  })
+  .map((n) => (n.textContent || n.value || '').trim())"""
 
 
 def _wait_until_still(view, quiet_s: float = 1.0, limit_s: float = 10) -> None:

@@ -23,7 +23,9 @@ def imported(path: Path, top_level_only: bool = False) -> set[str]:
     return found
 
 
-PLOTS = sorted([*VIZ.glob("*_plots.py"), VIZ / "figures.py"])
+PLOTS = sorted(
+    [*VIZ.glob("*_plots.py"), VIZ / "figures.py", VIZ / "style.py", VIZ / "collisions.py"]
+)
 
 
 @pytest.mark.parametrize("path", PLOTS, ids=lambda p: p.name)
@@ -33,7 +35,10 @@ def test_plot_modules_know_nothing_of_widgets(path):
 
 
 def test_every_module_of_viz_is_a_plot_or_an_explorer():
-    names = {p.name for p in VIZ.glob("*.py")} - {"__init__.py", "figures.py", "explorer.py"}
+    """Besides them: what plots share (figures, style), the layout check over all of them
+    (collisions) and the list of every figure (gallery, behind `make figures`)."""
+    shared = {"__init__.py", "figures.py", "explorer.py", "style.py", "collisions.py", "gallery.py"}
+    names = {p.name for p in VIZ.glob("*.py")} - shared
     assert all(n.endswith("_plots.py") or n.endswith("_explorer.py") for n in names), names
 
 

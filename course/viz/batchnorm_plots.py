@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from course.measure.activations import SATURATED, derivative_ratio
+from course.viz import style
 from course.viz.figures import finish_panels
 
 
@@ -21,7 +22,10 @@ def plot_saturating_activations(limit: float = 6.0):
     """Sigmoid and tanh (left) and their derivatives (right); the saturated zones shaded."""
     z = torch.linspace(-limit, limit, 601)
     fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(10, 3.4))
-    for colour, name, f in (("C0", "sigmoid", torch.sigmoid), ("C1", "tanh", torch.tanh)):
+    for colour, name, f in (
+        (style.BLUE, "sigmoid", torch.sigmoid),
+        (style.ORANGE, "tanh", torch.tanh),
+    ):
         ax_f.plot(z, f(z), color=colour, label=name)
         peak = 0.25 if name == "sigmoid" else 1.0
         ratio = derivative_ratio(z, name)
@@ -50,8 +54,8 @@ def plot_layer_profile(profiles: dict[str, dict[str, list[float]]], title: str |
         if len(p["saturated"]) != len(p["gradient"]):
             raise ValueError(f"profile {label!r}: 'saturated' and 'gradient' differ in length")
         layers = np.arange(1, len(p["saturated"]) + 1)
-        ax_s.plot(layers, p["saturated"], "-o", ms=3, color=f"C{i}", label=label)
-        ax_g.semilogy(layers, p["gradient"], "-o", ms=3, color=f"C{i}", label=label)
+        ax_s.plot(layers, p["saturated"], "-o", ms=3, color=style.cycle(i), label=label)
+        ax_g.semilogy(layers, p["gradient"], "-o", ms=3, color=style.cycle(i), label=label)
     ax_s.set(xlabel="layer", ylabel="fraction saturated", ylim=(-0.03, 1.03),
              title="units in the saturated zone")  # fmt: skip
     ax_g.set(xlabel="layer", ylabel="gradient norm", title="gradient reaching each layer")
@@ -76,12 +80,14 @@ def plot_input_shift(runs: dict[str, dict[str, torch.Tensor]], steps: list[int],
         low, high = values.quantile(0.005).item(), values.quantile(0.995).item()
         bins = np.linspace(low, high, 60)
         row[0].hist(values[0].numpy(), bins=bins, color="grey", alpha=0.5, label=f"step {steps[0]}")
-        row[0].hist(values[i].numpy(), bins=bins, color="C0", alpha=0.6, label=f"step {steps[i]}")
+        row[0].hist(
+            values[i].numpy(), bins=bins, color=style.BLUE, alpha=0.6, label=f"step {steps[i]}"
+        )
         row[0].set(title=f"{name}: inputs of {layer}", xlabel="value")
         pct = values.quantile(torch.tensor([0.15, 0.5, 0.85]), dim=1)  # (3, S)
-        for q, style in zip(pct, (":", "-", ":"), strict=True):
-            row[1].plot(steps, q.numpy(), style, color="C1")
-        row[1].axvline(steps[i], color="C0", lw=1)
+        for q, line in zip(pct, (":", "-", ":"), strict=True):
+            row[1].plot(steps, q.numpy(), line, color=style.ORANGE)
+        row[1].axvline(steps[i], color=style.BLUE, lw=1)
         row[1].set(title=f"{name}: 15th, 50th, 85th percentile", xlabel="training step")
         for ax in row:
             ax.grid(alpha=0.3)

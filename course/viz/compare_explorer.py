@@ -11,6 +11,7 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 
 from course.measure.compare import FAMILIES, ArchitectureRecord
+from course.viz import style
 from course.viz.compare_plots import METRICS, plot_metric, plot_tradeoffs, table_html
 from course.viz.explorer import Explorer
 
@@ -22,7 +23,7 @@ class ArchitectureExplorer(Explorer):
         self.records = list(records)
         families = [f for f in FAMILIES if any(r.family == f for r in self.records)]
         largest = max(r.parameters for r in self.records) / 1e6
-        style = {"description_width": "130px"}
+        style = {"description_width": "150px"}
         self.families = w.SelectMultiple(
             options=families, value=tuple(families), rows=len(families), description="families",
             style=style,
@@ -55,7 +56,7 @@ class ArchitectureExplorer(Explorer):
 
     def draw(self, families, x: str, max_parameters: float):
         records = self.selected(families, max_parameters)
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), width_ratios=[3, 2])
+        fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 4.2), width_ratios=[3, 2])
         plot_tradeoffs(records, x=x, ax=axes[0])
         plot_metric(records, x, ax=axes[1])
         fig.tight_layout()

@@ -31,7 +31,7 @@ class ConvExplorer(Explorer):
         self.kernel_w = w.IntSlider(kernel_size, 1, 7, description="kernel width", **slider)
         self.padding_mode = w.ToggleButtons(
             options=["number", "same", "valid"], value="number", description="padding",
-            style={"description_width": "110px", "button_width": "70px"},
+            style={"description_width": "110px", "button_width": "84px"},
         )  # fmt: skip
         self.padding = w.IntSlider(0, 0, 4, description="padding size", **slider)
         self.stride = w.IntSlider(1, 1, 4, description="stride", **slider)

@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from course.measure.conv import ConvSpec, Pair, as_pair
+from course.viz import style
 
-INPUT, PADDING, TAP, DONE, EDGE = "#ffffff", "#d9d9d9", "#f28e2b", "#cfe2f3", "#555555"
+INPUT, PADDING, TAP, DONE, EDGE = "#ffffff", "#d9d9d9", style.ORANGE, "#cfe2f3", "#555555"
 
 
 def _grid(ax, rows: int, cols: int, colour_of, title: str) -> None:
@@ -84,7 +85,7 @@ def draw_formula(spec: ConvSpec, input_size: Pair | int, ax=None):
         fig = plt.figure(figsize=(6, 1.2))
         ax = fig.add_axes((0, 0, 1, 1))
     ax.axis("off")
-    ax.text(0.01, 0.5, spec.formula(input_size), family="monospace", fontsize=9, va="center")
+    ax.text(0.01, 0.5, spec.formula(input_size), family="monospace", fontsize=11, va="center")
     return ax.figure
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from course.viz import style
 from course.viz.figures import finish_panels
 
 
@@ -26,9 +27,9 @@ def plot_relu_vs_tanh(result: dict):
     from course.experiments.relu_vs_tanh import run_key
 
     config, summary = result["config"], result["summary"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), sharey=True)
     for ax, init in zip(axes, ("2012", "modern"), strict=True):
-        for color, activation in (("C0", "relu"), ("C3", "tanh")):
+        for color, activation in ((style.BLUE, "relu"), (style.VERMILLION, "tanh")):
             lr = summary["arms"][f"{activation}, {init} init"]["best_lr"]
             runs = [result["runs"].get(run_key(activation, init, lr, s)) for s in config["seeds"]]
             curves = [[1 - a for a in r["history"]["train_acc"]] for r in runs
@@ -48,8 +49,8 @@ def plot_dropout(result: dict):
     from course.experiments.dropout import run_key
 
     config = result["config"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for color, p in zip(("C3", "C0"), config["p"], strict=True):
+    fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8))
+    for color, p in zip((style.VERMILLION, style.BLUE), config["p"], strict=True):
         runs = [result["runs"][run_key(p, s)] for s in config["seeds"]]
         _band(axes[0], [r["history"]["val_loss"] for r in runs], f"dropout {p:g}", color)
         _band(axes[1], [r["history"]["val_acc"] for r in runs], f"dropout {p:g}", color)
@@ -66,8 +67,8 @@ def plot_fc_vs_gap(result: dict):
     from course.experiments.common import sweep_key
 
     config, heads = result["config"], result["summary"]["heads"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [3, 2]})
-    for color, (name, head) in zip(("C3", "C0"), heads.items(), strict=True):
+    fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+    for color, (name, head) in zip((style.VERMILLION, style.BLUE), heads.items(), strict=True):
         runs = [result["runs"].get(sweep_key(name, head["best_lr"], s)) for s in config["seeds"]]
         curves = [r["history"]["val_acc"] for r in runs if r is not None]
         _band(axes[0], curves, f"{name}, lr {head['best_lr']:g}", color)
@@ -76,7 +77,7 @@ def plot_fc_vs_gap(result: dict):
     body = [heads[n]["parameters"]["body"] / 1e6 for n in names]
     head_params = [heads[n]["parameters"]["head"] / 1e6 for n in names]
     axes[1].bar(names, body, color="grey", label="body (convolutions)")
-    axes[1].bar(names, head_params, bottom=body, color=["C3", "C0"], label="head")
+    axes[1].bar(names, head_params, bottom=body, color=[style.VERMILLION, style.BLUE], label="head")
     axes[1].set(ylabel="parameters (millions)", title="parameters")
     channels, height, width = heads[names[0]]["map_before_head"]
     title = f"VGG-11-BN body, {channels} maps of {height}x{width} before the head"
@@ -90,8 +91,8 @@ def plot_aux_classifiers(result: dict):
     from course.experiments.common import sweep_key
 
     config, summary = result["config"], result["summary"]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-    for color, arm in zip(("C0", "C3"), ARMS, strict=True):
+    fig, axes = plt.subplots(1, 3, figsize=(style.WIDTH, 3.8))
+    for color, arm in zip((style.BLUE, style.VERMILLION), ARMS, strict=True):
         lr = summary["arms"][arm]["best_lr"]
         runs = [result["runs"].get(sweep_key(arm, lr, s)) for s in config["seeds"]]
         runs = [r for r in runs if r is not None]
@@ -100,12 +101,14 @@ def plot_aux_classifiers(result: dict):
     axes[0].set(xlabel="epoch", ylabel="loss of the main classifier", title="training loss (main)")
     axes[1].set(xlabel="epoch", ylabel="accuracy on held-out images", title="accuracy")
     x = np.arange(len(BLOCKS))
-    for offset, (when, color) in zip((-0.2, 0.2), (("start", "C1"), ("end", "C2")), strict=True):
+    for offset, (when, color) in zip(
+        (-0.2, 0.2), (("start", style.ORANGE), ("end", style.GREEN)), strict=True
+    ):
         gain = summary["gradient_gain"][when]
         axes[2].bar(x + offset, [gain[b]["mean"] for b in BLOCKS], width=0.4, color=color,
                     label=f"{when} of training")  # fmt: skip
     axes[2].axhline(1.0, color="grey", lw=1)
-    axes[2].set_xticks(x, [b.replace("inception", "") for b in BLOCKS], rotation=60)
+    axes[2].set_xticks(x, [b.replace("inception", "") for b in BLOCKS], rotation=90)
     axes[2].set(ylabel="gradient with / without aux losses", title="gradient per block")
     return finish_panels(
         fig,
@@ -120,9 +123,9 @@ def plot_degradation(result: dict):
     from course.experiments.degradation import run_key
 
     config = result["config"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), sharey=True)
     for ax, kind, title in zip(axes, ("plain", "resnet"), ("plain", "residual"), strict=True):
-        for color, depth in (("C0", 20), ("C3", 56)):
+        for color, depth in ((style.BLUE, 20), (style.VERMILLION, 56)):
             runs = [result["runs"][run_key(f"{kind}{depth}", s)] for s in config["seeds"]]
             _band(ax, [[1 - a for a in r["history"]["train_acc"]] for r in runs],
                   f"{kind}{depth} training", color)  # fmt: skip
@@ -153,11 +156,11 @@ def plot_batch_norm(result: dict):
 
     config, summary = result["config"], result["summary"]
     every = summary["steps_per_epoch"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), sharey=True)
     for ax, arm in zip(axes, ARMS, strict=True):
         for i, lr in enumerate(config["lrs"]):
             runs = [result["runs"][run_key(arm, lr, s)] for s in config["seeds"]]
-            _accuracy_per_step(ax, runs, f"lr {lr:g}", f"C{i}", every)
+            _accuracy_per_step(ax, runs, f"lr {lr:g}", style.cycle(i), every)
         if summary["target_val_acc"] is not None:
             ax.axhline(summary["target_val_acc"], color="grey", ls=":", label="target")
         ax.set(title=arm, xlabel="optimizer steps", ylabel="held-out accuracy", ylim=(0, 1))
@@ -174,10 +177,10 @@ def plot_inception_bn(result: dict):
     config, summary = result["config"], result["summary"]
     every, first = summary["steps_per_epoch"], config["seeds"][0]
     best = summary["googlenet_best_lr"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), sharey=True)
     for i, lr in enumerate(config["googlenet_lrs"]):
         run = result["runs"][run_key("GoogLeNet", lr, first)]
-        _accuracy_per_step(axes[0], [run], f"GoogLeNet, lr {lr:g}", f"C{i}", every)
+        _accuracy_per_step(axes[0], [run], f"GoogLeNet, lr {lr:g}", style.cycle(i), every)
     axes[0].set(title=f"GoogLeNet's sweep (seed {first})")
     arms = {f"GoogLeNet, lr {best:g}": [run_key("GoogLeNet", best, s) for s in config["seeds"]]}
     for m, lr in inception_lrs(best).items():
@@ -185,7 +188,7 @@ def plot_inception_bn(result: dict):
             run_key("Inception-BN", lr, s) for s in config["seeds"]
         ]
     for i, (label, keys) in enumerate(arms.items()):
-        _accuracy_per_step(axes[1], [result["runs"][k] for k in keys], label, f"C{i}", every)
+        _accuracy_per_step(axes[1], [result["runs"][k] for k in keys], label, style.cycle(i), every)
     axes[1].set(title="GoogLeNet's best rate, Inception-BN at multiples of it")
     for ax in axes:
         ax.axhline(summary["target_val_acc"], color="grey", ls=":", label="target")
@@ -199,14 +202,15 @@ def plot_architectures(result: dict):
     from course.experiments.architectures import run_key
 
     config, summary = result["config"], result["summary"]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
-    for i, (name, net) in enumerate(summary["networks"].items()):
+    fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 4.2), sharey=True)
+    for name, net in summary["networks"].items():
         finals = [result["runs"][run_key(name, s)]["history"]["val_acc"][-1] * 100
                   for s in config["seeds"]]  # fmt: skip
         y = net["test_acc"]["mean"] * 100
         error = [[y - min(finals)], [max(finals) - y]]
         for ax, x in zip(axes, (net["parameters"] / 1e6, net["ms_per_image"]["mean"]), strict=True):
-            ax.errorbar(x, y, yerr=error, fmt="o", color=f"C{i}", capsize=3, label=name)
+            ax.errorbar(x, y, yerr=error, fmt="o", color=style.family_color(name), capsize=3,
+                        label=name)  # fmt: skip
     axes[0].set(xlabel="parameters (millions)", ylabel="Fashion-MNIST test accuracy (%)")
     axes[1].set(xlabel="training time per image (ms, on the machine that trained)")
     finish_panels(fig, axes, "one budget for all: accuracy against size and cost")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from course.viz import style
 from course.viz.figures import finish_panels
 
 
@@ -21,7 +22,7 @@ def plot_history(*histories, labels: list[str] | None = None, title: str | None 
         raise ValueError(f"{len(labels)} labels for {len(histories)} histories")
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
     for i, (history, label) in enumerate(zip(histories, labels, strict=True)):
-        colour = f"C{i}"
+        colour = style.cycle(i)
         prefix = f"{label} " if label else ""
         for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
             ax.plot(

@@ -7,6 +7,7 @@ import math
 import matplotlib.pyplot as plt
 
 from course.data.imagenet import ROOT_SYNSET, load_imagenet_classes, load_synsets
+from course.viz import style
 
 
 def primary_tree() -> dict[str, dict]:
@@ -27,7 +28,7 @@ def plot_group_counts(counts: dict[str, int], title: str = "", highlight: str | 
     """Horizontal bars: how many of the 1000 classes fall under each group."""
     names = list(counts)
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(names) + 1))
-    colours = ["#e15759" if n == highlight else "#4e79a7" for n in names]
+    colours = [style.VERMILLION if n == highlight else style.BLUE for n in names]
     ax.barh(names[::-1], [counts[n] for n in names][::-1], color=colours[::-1])
     for y, n in enumerate(names[::-1]):
         ax.text(counts[n] + 3, y, str(counts[n]), va="center", fontsize=8)
@@ -72,7 +73,8 @@ def plot_sunburst(start: str = "whole.n.02", depth: int = 4, label_min: int = 25
                 rotation = math.degrees(angle + width / 2)
                 rotation = rotation - 180 if 90 < rotation < 270 else rotation
                 ax.text(angle + width / 2, level + 0.5, f"{synsets[name].lemma}\n{leaves(child)}",
-                        ha="center", va="center", fontsize=7, rotation=rotation)  # fmt: skip
+                        ha="center", va="center", fontsize=style.MIN_FONT,
+                        rotation=rotation)  # fmt: skip
             if level + 1 < depth and child:
                 ring(
                     child, level + 1, angle, width, colour_index if colour_index is not None else i
@@ -102,7 +104,7 @@ def plot_boxes(image, objects: list[dict], title: str = ""):
     from torchvision.utils import draw_bounding_boxes
 
     boxes = torch.tensor([o["box"] for o in objects], dtype=torch.float)
-    colours = ["#f28e2b", "#59a14f", "#4e79a7", "#e15759", "#b07aa1", "#76b7b2"]
+    colours = [style.ORANGE, style.GREEN, style.BLUE, style.VERMILLION, style.PURPLE, style.SKY]
     drawn = draw_bounding_boxes(image, boxes, labels=[o["label"] for o in objects],
                                 colors=colours[: len(objects)], width=4, font_size=20,
                                 font=font_manager.findfont("DejaVu Sans"))  # fmt: skip

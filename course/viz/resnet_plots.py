@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 
 import matplotlib.pyplot as plt
-from matplotlib.patches import Circle, FancyBboxPatch
+from matplotlib.patches import FancyBboxPatch
 from torch import nn
 
 from course.models.summary import count_parameters
+from course.viz import style
 from course.viz.figures import finish_panels
 
 # --- block diagrams ----------------------------------------------------------------------------
@@ -42,9 +43,9 @@ def shortcut_label(block: nn.Module) -> str:
         return "identity, 0 params"
     convs = [m for m in down.modules() if isinstance(m, nn.Conv2d)]
     if not convs:  # option A: subsample and pad with zeros
-        return "subsample + zero channels, 0 params"
+        return "subsample +\nzero channels,\n0 params"
     conv = convs[0]
-    return f"projection: 1x1 conv, {conv.out_channels}\n+ BN, {count_parameters(down):,} params"
+    return f"projection:\n1x1 conv, {conv.out_channels}\n+ BN, {count_parameters(down):,} params"
 
 
 def _conv_text(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> str:
@@ -64,31 +65,32 @@ def draw_block(ax, block: nn.Module, title: str) -> None:
     y = top
     for i, (conv, bn) in enumerate(pairs):
         box_y = y - 0.8
-        ax.add_patch(FancyBboxPatch((-1.1, box_y), 2.2, 0.75, boxstyle="round,pad=0.03",
-                                    fc="#dbe7f3", ec="#4e79a7"))  # fmt: skip
+        ax.add_patch(FancyBboxPatch((-1.35, box_y), 2.7, 0.75, boxstyle="round,pad=0.03",
+                                    fc="#dbe7f3", ec=style.BLUE))  # fmt: skip
         ax.text(0, box_y + 0.375, _conv_text(conv, bn), ha="center", va="center", fontsize=8)
         after = "ReLU" if i < len(pairs) - 1 else ""
         ax.annotate("", (0, box_y - 0.5), (0, box_y - 0.02), arrowprops=dict(arrowstyle="->"))
         if after:
-            ax.text(0.08, box_y - 0.27, after, fontsize=7, va="center", color="#555")
+            ax.text(0.08, box_y - 0.27, after, fontsize=style.MIN_FONT, va="center", color="#555")
         y -= step
     plus_y = y - 0.25
     has_shortcut = getattr(block, "shortcut", True)
     if has_shortcut:
-        ax.add_patch(Circle((0, plus_y), 0.2, fc="white", ec="black"))
-        ax.text(0, plus_y, "+", ha="center", va="center", fontsize=12)
-        ax.plot([0, 1.6, 1.6], [top + 0.25, top + 0.25, plus_y], color="#e15759", lw=1.5)
+        # A text's circle stays round however the panel is stretched.
+        ax.text(0, plus_y, "+", ha="center", va="center", fontsize=12,
+                bbox=dict(boxstyle="circle,pad=0.2", fc="white", ec="black"))  # fmt: skip
+        ax.plot([0, 1.6, 1.6], [top + 0.25, top + 0.25, plus_y], color=style.VERMILLION, lw=1.5)
         ax.annotate("", (0.2, plus_y), (1.6, plus_y),
-                    arrowprops=dict(arrowstyle="->", color="#e15759", lw=1.5))  # fmt: skip
-        ax.text(1.7, (top + plus_y) / 2, shortcut_label(block), fontsize=8, color="#e15759",
+                    arrowprops=dict(arrowstyle="->", color=style.VERMILLION, lw=1.5))  # fmt: skip
+        ax.text(1.7, (top + plus_y) / 2, shortcut_label(block), fontsize=8, color=style.VERMILLION,
                 va="center")  # fmt: skip
     out_ch = pairs[-1][0].out_channels
     ax.annotate("", (0, plus_y - 0.75), (0, plus_y - 0.2), arrowprops=dict(arrowstyle="->"))
-    ax.text(0.08, plus_y - 0.45, "ReLU", fontsize=7, va="center", color="#555")
+    ax.text(0.08, plus_y - 0.45, "ReLU", fontsize=style.MIN_FONT, va="center", color="#555")
     ax.text(0, plus_y - 0.95, f"output: {out_ch} channels", ha="center", fontsize=9)
     total = count_parameters(block)
     ax.set_title(f"{title}\n{total:,} parameters", fontsize=10)
-    ax.set_xlim(-1.4, 3.6)
+    ax.set_xlim(-1.45, 3.35)
     ax.set_ylim(plus_y - 1.2, top + 0.9)
     ax.set_axis_off()
 
@@ -97,7 +99,8 @@ def plot_blocks(blocks: dict[str, nn.Module]):
     """Several residual blocks side by side (a dict title -> block), as a Figure."""
     if not blocks:
         raise ValueError("plot_blocks needs at least one block")
-    fig, axes = plt.subplots(1, len(blocks), figsize=(4.6 * len(blocks), 5.2), squeeze=False)
+    width = min(style.WIDTH, 3.4 * len(blocks))
+    fig, axes = plt.subplots(1, len(blocks), figsize=(width, 5.2), squeeze=False)
     for ax, (title, block) in zip(axes[0], blocks.items(), strict=True):
         draw_block(ax, block, title)
     fig.tight_layout()
@@ -123,7 +126,9 @@ def plot_training_errors(histories: dict, title: str | None = None):
     depths = sorted({_depth(name) for name in histories})
     for name, h in histories.items():
         ax = ax_plain if name.startswith("plain") else ax_res
-        colour = f"C{depths.index(_depth(name))}"  # the same depth, the same colour on both sides
+        colour = style.cycle(
+            depths.index(_depth(name))
+        )  # the same depth, the same colour on both sides
         ax.plot(h.epoch, [1 - a for a in h.train_acc], "-o", ms=3, color=colour,
                 label=f"{name} training")  # fmt: skip
         if h.val_acc:

@@ -144,9 +144,10 @@ def plot_gradient_norms(curves: dict[str, list[float]], title: str | None = None
     if not curves:
         raise ValueError("plot_gradient_norms needs at least one curve")
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    for name, norms in curves.items():
-        style = "--" if name.startswith("plain") else "-"
-        ax.semilogy(range(1, len(norms) + 1), norms, style, marker=".", ms=4, label=name)
+    for i, (name, norms) in enumerate(curves.items()):
+        line = "--" if name.startswith("plain") else "-"
+        ax.semilogy(range(1, len(norms) + 1), norms, line, marker=".", ms=4, label=name,
+                    color=style.color_for(name, i))  # fmt: skip
     ax.set(xlabel="layer (1 = first convolution; last = the classifier)",
            ylabel="norm of the weight gradient")  # fmt: skip
     ax.grid(alpha=0.3, which="both")

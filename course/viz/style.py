@@ -79,3 +79,11 @@ def family_color(name: str) -> str:
 def cycle(i: int) -> str:
     """The ``i``-th colour for lines that are not architectures (wraps around)."""
     return CYCLE[i % len(CYCLE)]
+
+
+def color_for(name: str, i: int) -> str:
+    """A model's family colour when ``name`` is a model name, else the ``i``-th cycle colour."""
+    try:
+        return family_color(name)
+    except ValueError:
+        return cycle(i)

@@ -69,8 +69,9 @@ def entries() -> list[Entry]:
         history_plots,
         imagenet_plots,
         inception_plots,
+        receptive_plots,
         resnet_plots,
-        summary_plots,  # fmt: skip
+        summary_plots,
         texture_plots,
     )
     from course.viz.batchnorm_explorer import ShiftExplorer
@@ -134,6 +135,14 @@ def entries() -> list[Entry]:
         explorer = ArchitectureExplorer(_records(), render=False)
         return explorer.draw(**explorer.settings())
 
+    def receptive_fields():
+        from course.measure.receptive import receptive_path
+
+        photo = torch.from_numpy(photos.astronaut()[::2, ::2][:224, 16:240].copy()).permute(2, 0, 1)
+        paths = {name: receptive_path(get_model(name)) for name in
+                 ("alexnet_paper", "vgg16", "googlenet_paper", "resnet50")}  # fmt: skip
+        return receptive_plots.plot_receptive_fields(photo, paths)
+
     def conv_explorer():
         explorer = ConvExplorer(render=False)
         return explorer.draw(**explorer.settings())
@@ -150,6 +159,7 @@ def entries() -> list[Entry]:
         ("02 group counts", ("plot_group_counts",), group_counts),
         ("02 boxes", ("plot_boxes",), boxes),
         ("02 class samples", ("plot_class_samples",), class_samples),
+        ("02 ilsvrc", ("plot_ilsvrc",), imagenet_plots.plot_ilsvrc),
         ("03 relu vs tanh", ("plot_relu_vs_tanh",),
          lambda: experiment_plots.plot_relu_vs_tanh(load_results("relu_vs_tanh"))),
         ("03 dropout", ("plot_dropout",),
@@ -207,6 +217,7 @@ def entries() -> list[Entry]:
         ("08 accuracy tradeoffs", ("plot_accuracy_tradeoffs",),
          lambda: compare_plots.plot_accuracy_tradeoffs(_records())),
         ("08 explorer", ("ArchitectureExplorer.draw",), architecture_explorer),
+        ("08 receptive fields", ("plot_receptive_fields",), receptive_fields),
         ("08 architectures", ("plot_architectures",),
          lambda: experiment_plots.plot_architectures(load_results("architectures"))),
     ]  # fmt: skip

@@ -131,3 +131,38 @@ def plot_class_samples(dataset, classes: list[int], per_class: int = 6):
         row[0].set_title(dataset.readable_classes[label], fontsize=8, loc="left")
     fig.tight_layout()
     return fig
+
+
+def plot_ilsvrc():
+    """The ILSVRC winners' top-5 error by year (bars, with VGG, second in 2014, beside
+    GoogLeNet), the human estimate (dashed), and the course's architectures with torchvision's
+    weights (diamonds: one network, one centre crop, validation set)."""
+    from course.data import ilsvrc
+    from course.viz.figures import label_points
+
+    fig, ax = plt.subplots(figsize=(style.WIDTH * 0.8, 4.6))
+    bars = [(r.year - 0.2 if r.year == 2014 else r.year, r) for r in ilsvrc.WINNERS]
+    bars.append((2014 + 0.2, ilsvrc.RUNNER_UP_2014))
+    for x, r in bars:
+        family = next((f for f in style.FAMILY_COLORS if r.network.startswith(f)), None)
+        colour = style.FAMILY_COLORS[family] if family else style.GREY
+        ax.bar(x, r.top5_error, width=0.4 if r.year == 2014 else 0.7, color=colour)
+        ax.text(x, r.top5_error + 0.6, f"{r.top5_error:g}", ha="center", fontsize=style.SMALL)
+    teams = {r.year: r.team for r in ilsvrc.WINNERS}
+    teams[2014] += f" | {ilsvrc.RUNNER_UP_2014.team}"  # the two bars of 2014, left to right
+    ax.set_xticks(list(teams), [f"{team}\n{year}" for year, team in teams.items()],
+                  fontsize=style.MIN_FONT)  # fmt: skip
+    ax.axhline(ilsvrc.HUMAN.top5_error, color=style.BLACK, ls="--", lw=1,
+               label=f"human estimate ({ilsvrc.HUMAN.top5_error:g}%)")  # fmt: skip
+    points = [(year + 0.45, ilsvrc.torchvision_top5_error(arch))
+              for arch, year in ilsvrc.COURSE_MODELS.items()]  # fmt: skip
+    for (x, y), arch in zip(points, ilsvrc.COURSE_MODELS, strict=True):
+        ax.scatter(x, y, marker="D", s=28, zorder=3, color=style.family_color(arch), ec="black")
+    ax.scatter([], [], marker="D", s=28, color="white", ec="black",
+               label="torchvision's weights: one network,\none crop, validation set")  # fmt: skip
+    ax.set(ylabel="top-5 error (%)", ylim=(0, 33), xlim=(2009.4, 2016.1))
+    ax.set_title("ILSVRC classification: the winners' top-5 error (test set)", fontsize=style.FONT)
+    ax.legend(fontsize=style.SMALL, loc="upper right")
+    label_points(ax, points, list(ilsvrc.COURSE_MODELS), fontsize=style.MIN_FONT)
+    fig.tight_layout()
+    return fig

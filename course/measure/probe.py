@@ -1,0 +1,27 @@
+"""One forward pass of a zero image with hooks on chosen modules: what the per-layer counts of
+``course.measure.memory`` and ``course.measure.receptive`` are read from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+
+def probe(model: nn.Module, input_size: tuple[int, int, int], hook: Callable,
+          modules: list[nn.Module] | None = None) -> None:  # fmt: skip
+    """Run one zero image of ``input_size`` through ``model`` in evaluation mode without
+    gradients, calling ``hook(module, inputs, output)`` after each of ``modules`` (all by
+    default); the hooks are removed and the model's mode restored, even after an error."""
+    chosen = list(model.modules()) if modules is None else modules
+    hooks = [m.register_forward_hook(hook) for m in chosen]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, *input_size))
+    finally:
+        for handle in hooks:
+            handle.remove()
+        model.train(was_training)

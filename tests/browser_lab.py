@@ -293,7 +293,7 @@ class LabPage:
 
     def __init__(self, browser, server: LabServer, notebook: str):
         self.server, self.notebook = server, notebook
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1600})
         self.page = self.context.new_page()
         self.console_errors: list[str] = []
         self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))

@@ -54,25 +54,25 @@ def label_points(ax, points: list[tuple[float, float]], labels: list[str],
     extents = [legend.get_window_extent(renderer)] if legend else []
     for px, py in ax.transData.transform(points):  # every marker, about 8 px across
         extents.append(Bbox.from_extents(px - 4, py - 4, px + 4, py + 4))
+
+    def free(box) -> bool:
+        inside = (frame.x0 <= box.x0 <= box.x1 <= frame.x1
+                  and frame.y0 <= box.y0 <= box.y1 <= frame.y1)  # fmt: skip
+        return inside and not any(box.overlaps(other) for other in extents)
+
     placed = []
     for (x, y), text in zip(points, labels, strict=True):
+        tried = []  # (annotation, its extent), in the order of _LABEL_OFFSETS
         for offset, ha, va in _LABEL_OFFSETS:
             note = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha,
                                va=va, fontsize=fontsize)  # fmt: skip
-            box = note.get_window_extent(renderer)
-            inside = (
-                frame.x0 <= box.x0
-                and box.x1 <= frame.x1
-                and frame.y0 <= box.y0 <= box.y1 <= frame.y1
-            )
-            if inside and not any(box.overlaps(other) for other in extents):
+            tried.append((note, note.get_window_extent(renderer)))
+            if free(tried[-1][1]):
                 break
-            note.remove()
-        else:
-            offset, ha, va = _LABEL_OFFSETS[0]
-            note = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha,
-                               va=va, fontsize=fontsize)  # fmt: skip
-            box = note.get_window_extent(renderer)
+        note, box = tried[-1] if free(tried[-1][1]) else tried[0]
+        for other, _ in tried:
+            if other is not note:
+                other.remove()
         placed.append(note)
         extents.append(box)
     return placed

@@ -144,8 +144,7 @@ def plot_ilsvrc():
     bars = [(r.year - 0.2 if r.year == 2014 else r.year, r) for r in ilsvrc.WINNERS]
     bars.append((2014 + 0.2, ilsvrc.RUNNER_UP_2014))
     for x, r in bars:
-        family = next((f for f in style.FAMILY_COLORS if r.network.startswith(f)), None)
-        colour = style.FAMILY_COLORS[family] if family else style.GREY
+        colour = style.color_for(r.network, style.GREY)  # "AlexNet (7 CNNs)": AlexNet's colour
         ax.bar(x, r.top5_error, width=0.4 if r.year == 2014 else 0.7, color=colour)
         ax.text(x, r.top5_error + 0.6, f"{r.top5_error:g}", ha="center", fontsize=style.SMALL)
     teams = {r.year: r.team for r in ilsvrc.WINNERS}

@@ -100,11 +100,11 @@ def _layout(block: nn.Module, in_channels: int) -> _Layout:
     arrows, lines = [], [([centre, centre], [end_h, bus_in]), ([xs[0], xs[-1]], [bus_in, bus_in]),
                          ([xs[0], xs[-1]], [bus_out, bus_out])]  # fmt: skip
     arrows.append((centre, bus_out, centre, top_y - end_h / 2))
-    for x, layers, column in zip(xs, branches, texts, strict=True):
+    for x, box_w, layers, column in zip(xs, widths, branches, texts, strict=True):
         ys = row_y[rows - len(layers) :]  # the last layer of every branch is level
         arrows.append((x, bus_in, x, ys[0] - box_h / 2))
         for (_, key, _), text, y in zip(layers, column, ys, strict=True):
-            boxes.append((x, y, widths[xs.index(x)], box_h, text, COLORS.get(key, style.LIGHT)))
+            boxes.append((x, y, box_w, box_h, text, COLORS.get(key, style.LIGHT)))
         for y0, y1 in zip(ys, ys[1:], strict=False):
             arrows.append((x, y0 + box_h / 2, x, y1 - box_h / 2))
         lines.append(([x, x], [ys[-1] + box_h / 2, bus_out]))

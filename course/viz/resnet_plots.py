@@ -147,7 +147,7 @@ def plot_gradient_norms(curves: dict[str, list[float]], title: str | None = None
     for i, (name, norms) in enumerate(curves.items()):
         line = "--" if name.startswith("plain") else "-"
         ax.semilogy(range(1, len(norms) + 1), norms, line, marker=".", ms=4, label=name,
-                    color=style.color_for(name, i))  # fmt: skip
+                    color=style.color_for(name, style.cycle(i)))  # fmt: skip
     ax.set(xlabel="layer (1 = first convolution; last = the classifier)",
            ylabel="norm of the weight gradient")  # fmt: skip
     ax.grid(alpha=0.3, which="both")

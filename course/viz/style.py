@@ -81,9 +81,9 @@ def cycle(i: int) -> str:
     return CYCLE[i % len(CYCLE)]
 
 
-def color_for(name: str, i: int) -> str:
-    """A model's family colour when ``name`` is a model name, else the ``i``-th cycle colour."""
+def color_for(name: str, fallback: str) -> str:
+    """A model's family colour when ``name`` starts with a model name, else ``fallback``."""
     try:
         return family_color(name)
     except ValueError:
-        return cycle(i)
+        return fallback

@@ -17,6 +17,10 @@ An experiment module (one per experiment, in this package) defines
     summarize(result) -> dict    the conclusions the notebook states, computed from the runs
     verdict(summary) -> str      those conclusions in a sentence (reference and live alike)
 
+A run may also return its trained weights as ``"state_dict"``: they are kept beside the result,
+all runs in one file (``NAME.pt``, tensors only, named ``"<run key>/<parameter>"``), with its
+SHA-256 in the result; ``trained_weights(name, key)`` reads them back, checked.
+
 A result is ``{"name", "budget", "config", "config_hash", "runs": {key: run}, "provenance"}``.
 ``reference`` results go to ``data/results/NAME.json`` (committed with the course); other
 budgets to ``runs/experiments/NAME-BUDGET.json``. Finished runs are written as they finish, to
@@ -41,6 +45,7 @@ import torch
 
 from course.data.files import REPO_DIR, data_dir
 from course.runtime import describe_machine
+from course.training.checkpoints import atomic_save
 
 BUDGETS = ("fast", "live", "reference")
 EXPERIMENTS = (
@@ -53,6 +58,7 @@ EXPERIMENTS = (
     "batch_norm",
     "inception_bn",
     "architectures",
+    "trained_alexnet",
 )  # modules of course.experiments
 WORK_DIR = Path("runs") / "experiments"
 
@@ -140,9 +146,11 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
         if progress:
             print(f"{name} ({budget}): {key} ... {len(todo)} to go in this stage", flush=True)
         run_started = time.perf_counter()
-        checkpoint = work / (key.replace("/", "_").replace(" ", "_") + ".pt")
+        checkpoint = work / (_file_stem(key) + ".pt")
         run = module.train(config, settings, data, checkpoint)
         run["seconds"] = round(time.perf_counter() - run_started, 1)
+        if "state_dict" in run:  # kept as a file of tensors, not in the JSON
+            atomic_save(run.pop("state_dict"), work / (_file_stem(key) + ".weights.pt"))
         done["runs"][key] = run
         trained = True
         _write_json(done_file, done)
@@ -163,10 +171,54 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
     }
     if out is None:
         out = results_path(name) if budget == "reference" else WORK_DIR / f"{name}-{budget}.json"
+    weights = {k: work / (_file_stem(k) + ".weights.pt") for k in done["runs"]}
+    weights = {k: f for k, f in weights.items() if f.is_file()}
+    if weights:
+        result["weights"] = _store_weights(weights, Path(out).with_suffix(".pt"))
     _write_json(Path(out), result)
     if progress:
         print(f"wrote {out}")
     return result
+
+
+def _file_stem(key: str) -> str:
+    return key.replace("/", "_").replace(" ", "_")
+
+
+def _store_weights(files: dict[str, Path], path: Path) -> dict:
+    """Every run's weights in one file of tensors; where it is and its SHA-256."""
+    from course.models.pretrained import read_state_dict, sha256_of
+
+    merged = {}
+    for key, file in files.items():
+        merged.update({f"{key}/{name}": t for name, t in read_state_dict(file).items()})
+    atomic_save(merged, path)
+    return {"file": path.name, "sha256": sha256_of(path), "runs": list(files)}
+
+
+def trained_weights(name: str, key: str) -> dict[str, torch.Tensor]:
+    """The weights run ``key`` of experiment ``name`` trained (its reference result), read with
+    ``weights_only=True`` after checking the file's SHA-256 against the one the result stores."""
+    from course.models.pretrained import PretrainedWeightsError, read_state_dict, sha256_of
+
+    result = load_results(name)
+    stored = result.get("weights")
+    if stored is None:
+        raise ValueError(f"the reference result of {name!r} stores no trained weights")
+    if key not in stored["runs"]:
+        raise ValueError(f"no weights for run {key!r} of {name!r}; stored: {stored['runs']}")
+    path = results_path(name).with_name(stored["file"])
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; make it with python -m course.experiments "
+                                f"run {name} --budget reference")  # fmt: skip
+    if sha256_of(path) != stored["sha256"]:
+        raise PretrainedWeightsError(
+            f"{path} is not the file the result {results_path(name).name} was made with (its "
+            f"SHA-256 differs); make both again with python -m course.experiments run {name} "
+            f"--budget reference"
+        )
+    prefix = f"{key}/"
+    return {n[len(prefix) :]: t for n, t in read_state_dict(path).items() if n.startswith(prefix)}
 
 
 def describe(result: dict) -> str:

@@ -161,23 +161,13 @@ def synthesize_texture(
     return result
 
 
-def cached_weights_file(arch: str = "vgg19") -> Path | None:
-    """Where torch keeps torchvision's ImageNet weights for ``arch``, if they are already
-    there (nothing is downloaded); None otherwise."""
-    from torchvision.models import get_model_weights
-
-    from course.models.pretrained import cache_path
-
-    path = cache_path(get_model_weights(arch).DEFAULT.url)
-    return path if path.is_file() else None
-
-
 def load_vgg19(download: bool = False) -> tuple[nn.Module, str]:
     """VGG-19 and a sentence saying which weights it has: ImageNet weights when torch's cache
     holds them or ``download=True`` (about 550 MB, once), random initialization otherwise.
     A cached file that fails torchvision's hash, or holds more than tensors, is refused
     (``course.models.pretrained.PretrainedWeightsError``), never unpickled."""
     from course.models import get_model
+    from course.models.pretrained import cached_weights_file, imagenet_model
 
     if not isinstance(download, bool):
         raise ValueError(f"download must be True or False, got {download!r}")
@@ -187,6 +177,5 @@ def load_vgg19(download: bool = False) -> tuple[nn.Module, str]:
             "random weights (He initialization, seed fixed): no ImageNet weights for VGG-19 in "
             f"{Path(torch.hub.get_dir()) / 'checkpoints'}, and downloading was not asked for"
         )
-    weights = "IMAGENET1K_V1"
     source = f"from the local cache {cached}" if cached else "downloaded just now"
-    return get_model("vgg19", weights=weights).eval(), f"ImageNet weights ({source})"
+    return imagenet_model("vgg19", download), f"ImageNet weights ({source})"

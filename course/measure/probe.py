@@ -25,3 +25,21 @@ def probe(model: nn.Module, input_size: tuple[int, int, int], hook: Callable,
         for handle in hooks:
             handle.remove()
         model.train(was_training)
+
+
+def outputs_of(model: nn.Module, x: torch.Tensor, modules: dict[str, nn.Module]) -> dict:
+    """What each of ``modules`` ({name: module}) returns when ``model`` sees ``x``, in evaluation
+    mode without gradients: {name: tensor}. The hooks are removed, the mode restored."""
+    outputs = {}
+    hooks = [m.register_forward_hook(lambda _m, _i, out, name=name: outputs.__setitem__(name, out))
+             for name, m in modules.items()]  # fmt: skip
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for handle in hooks:
+            handle.remove()
+        model.train(was_training)
+    return outputs

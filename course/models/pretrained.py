@@ -79,3 +79,40 @@ def load_weights(url: str, *, download: bool = False) -> dict[str, torch.Tensor]
             f"is incomplete. Delete it and download it again."
         )
     return read_state_dict(path)
+
+
+def weights_of(arch: str):
+    """torchvision's ImageNet weights for ``arch`` (its enum member IMAGENET1K_V1): the file's
+    address, size, class names and preprocessing, all known offline."""
+    from torchvision.models import get_model_weights
+
+    try:
+        return get_model_weights(arch).IMAGENET1K_V1
+    except (ValueError, KeyError, AttributeError):
+        raise ValueError(f"torchvision has no IMAGENET1K_V1 weights for {arch!r}") from None
+
+
+def cached_weights_file(arch: str) -> Path | None:
+    """Where torch keeps torchvision's ImageNet weights for ``arch``, if they are already there
+    (nothing is downloaded); None otherwise."""
+    path = cache_path(weights_of(arch).url)
+    return path if path.is_file() else None
+
+
+def imagenet_model(arch: str, download: bool = False):
+    """The course's ``arch`` with torchvision's ImageNet weights, in evaluation mode, from torch's
+    cache, or downloaded there first when ``download=True``. Without them (and without
+    ``download``) ``PretrainedWeightsError`` says which file is missing, its size, and the two
+    ways to get it. The file is hash-checked and read with ``weights_only=True``."""
+    from course.models.registry import get_model
+
+    if not isinstance(download, bool):
+        raise ValueError(f"download must be True or False, got {download!r}")
+    weights = weights_of(arch)
+    if cached_weights_file(arch) is None and not download:
+        raise PretrainedWeightsError(
+            f"no ImageNet weights for {arch} in torch's cache (expected {cache_path(weights.url)}"
+            f", {weights.meta['_file_size']:.0f} MB). To use them, set DOWNLOAD = True (one "
+            f"download, kept in the cache), or copy the file there from a machine that has it."
+        )
+    return get_model(arch, weights=weights).eval()  # the caller asked, or the file is cached

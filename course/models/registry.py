@@ -225,5 +225,11 @@ def with_torchvision_weights(model: nn.Module, arch: str, weights, **built_with)
     opted_in = weights is not None
     state = pretrained.load_weights(weights.url, download=opted_in)
     # torchvision stores (untrained) auxiliary heads with GoogLeNet: skip them if ours has none.
-    model.load_state_dict(state, strict=getattr(model, "aux_logits", True))
+    try:
+        model.load_state_dict(state, strict=getattr(model, "aux_logits", True))
+    except RuntimeError as error:  # missing, unexpected or misshapen tensors
+        raise pretrained.PretrainedWeightsError(
+            f"the weights file for {arch} ({pretrained.cache_path(weights.url)}) does not fit "
+            f"the network: {str(error).splitlines()[-1].strip()} Delete it and download it again."
+        ) from None
     return model

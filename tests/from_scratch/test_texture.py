@@ -107,7 +107,9 @@ def test_bad_synthesis_arguments_are_refused(vgg19_features, kwargs, message):
 
 def test_vgg19_is_random_unless_weights_are_cached_or_asked_for(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    assert texture.cached_weights_file("vgg19") is None
+    from course.models.pretrained import cached_weights_file
+
+    assert cached_weights_file("vgg19") is None
     model, said = texture.load_vgg19()
     assert said.startswith("random weights") and str(tmp_path) in said
     with pytest.raises(ValueError, match="download must be True or False, got 'yes'"):

@@ -1,0 +1,163 @@
+"""What a trained AlexNet learned (notebook 03): its weights, kept, and its errors, counted.
+
+The network and the training are notebook 08's AlexNet (``architectures``: the CPU-sized
+``alexnet_small`` at half width without LRN, Fashion-MNIST resized to 32x32, AdamW, random crops
+and mirroring, seed 0), in two arms that differ only in how the first layer starts:
+
+* ``He initialization``: exactly 08's run (so the two can be checked against each other);
+* ``first layer N(0, 0.01)``: the first layer's weights drawn as the AlexNet paper drew all of
+  its weights (Section 5), small, so that what the trained kernels show is what training put
+  there; the other layers keep He's initialization, which trains at this size.
+
+Kept: the trained weights (``data/results/trained_alexnet.pt``, read back with
+``runner.trained_weights``), and, measured on the test images,
+
+* the top-1 and top-5 error (the two figures ILSVRC reports), and the confusion matrix;
+* how the first-layer kernels changed: how much of their random start remains (the cosine
+  between each kernel before and after training), the correlation of neighbouring weights (a
+  random kernel has none, a smooth pattern such as an edge detector a high one), and each
+  kernel's response to a flat image, ``|sum w| / sum |w|`` (0 for a kernel that answers only to
+  change, such as a Sobel edge detector; 1 for a blur).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn.functional import cosine_similarity
+
+from course.data import FASHION_MNIST_CLASSES
+from course.experiments import architectures
+from course.experiments.common import fashion_mnist_32, finished
+from course.measure.kernels import flat_response, neighbour_correlation
+from course.measure.predictions import class_scores, confusion_matrix, most_confused, top_k_error
+from course.training import fit
+
+NAME = "trained_alexnet"
+CLAIM = (
+    "A trained CNN's first layer holds smooth, structured kernels such as edge detectors "
+    "(AlexNet's Figure 3), and its errors are between classes that look alike."
+)
+NETWORK = "alexnet_small (1/2)"  # one of architectures.NETWORKS
+ARMS = {"He initialization": None, "first layer N(0, 0.01)": 0.01}  # arm -> conv1's weight std
+CONFIGS = {
+    "fast": dict(train_images=256, test_images=128, epochs=1, batch_size=64, seed=0),
+    "live": dict(train_images=5_000, test_images=2_000, epochs=2, batch_size=128, seed=0),
+    "reference": dict(train_images=60_000, test_images=10_000, epochs=8, batch_size=128, seed=0),
+}  # fmt: skip
+FLAT_RESPONSE_BELOW = 0.2  # |sum w| / sum |w| under this: a kernel that answers to change
+
+
+def load_data(config: dict) -> dict:
+    return fashion_mnist_32(config)
+
+
+def build(arm: str) -> torch.nn.Module:
+    """The arm's network, initialized (call ``torch.manual_seed`` first)."""
+    if arm not in ARMS:
+        raise ValueError(f"arm must be one of {list(ARMS)}, got {arm!r}")
+    model = architectures.build(NETWORK)
+    if ARMS[arm] is not None:
+        torch.nn.init.normal_(model.conv1.weight, 0.0, ARMS[arm])
+    return model
+
+
+def run_key(arm: str, seed: int) -> str:
+    return f"{arm}, seed {seed}"
+
+
+def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
+    return [(run_key(arm, config["seed"]), dict(arm=arm, seed=config["seed"])) for arm in ARMS]
+
+
+def kernel_statistics(weight: torch.Tensor) -> dict:
+    """Neighbour correlation (horizontal, vertical) and each kernel's flat response."""
+    correlation = neighbour_correlation(weight)
+    return {
+        "horizontal_correlation": correlation["horizontal"],
+        "vertical_correlation": correlation["vertical"],
+        "flat_response": flat_response(weight).tolist(),
+    }
+
+
+def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
+    torch.manual_seed(settings["seed"])
+    model = build(settings["arm"])
+    at_init = kernel_statistics(model.conv1.weight)
+    init_weight = model.conv1.weight.detach().clone()
+    history = fit(  # architectures.train's recipe
+        model, data["train"], data["test"], epochs=config["epochs"],
+        batch_size=config["batch_size"], lr=2e-3, weight_decay=0.05,
+        preprocess=data["preprocess"], seed=settings["seed"], checkpoint=checkpoint,
+        resume=checkpoint.exists(), progress=False,
+    )  # fmt: skip
+    images, labels = data["test"]
+    scores = class_scores(model, images, history.preprocess)
+    return {
+        **settings,
+        "history": finished(history),
+        "preprocess": history.preprocess,  # a dict: what the model needs to see an image
+        "test": {
+            "images": len(labels),
+            "top1_error": top_k_error(scores, labels, 1),
+            "top5_error": top_k_error(scores, labels, 5),
+            "confusion": confusion_matrix(scores.argmax(1), labels, 10).tolist(),
+        },
+        "conv1": {
+            "initialization": at_init,
+            "trained": kernel_statistics(model.conv1.weight),
+            "cosine_to_initialization": cosine_similarity(
+                model.conv1.weight.detach().flatten(1), init_weight.flatten(1)
+            ).tolist(),
+        },
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+    }
+
+
+def summarize(result: dict) -> dict:
+    """Per arm: test errors, the three most confused pairs, the errors per class, and the
+    first-layer kernels before and after training (how much of the start remains, neighbour
+    correlation, how many kernels answer to change rather than to brightness)."""
+    seed = result["config"]["seed"]
+
+    def kernels(stats: dict) -> dict:
+        flat = stats["flat_response"]
+        return {
+            "horizontal_correlation": stats["horizontal_correlation"],
+            "vertical_correlation": stats["vertical_correlation"],
+            "answer_to_change": sum(f < FLAT_RESPONSE_BELOW for f in flat),
+            "kernels": len(flat),
+        }
+
+    arms = {}
+    for arm in ARMS:
+        run = result["runs"][run_key(arm, seed)]
+        test = run["test"]
+        matrix = torch.tensor(test["confusion"])
+        per_class = 1 - matrix.diag() / matrix.sum(1).clamp_min(1)
+        cosine = run["conv1"]["cosine_to_initialization"]
+        arms[arm] = {
+            "test_images": test["images"],
+            "top1_error": test["top1_error"],
+            "top5_error": test["top5_error"],
+            "final_val_acc": run["history"]["val_acc"][-1],
+            "class_error": dict(zip(FASHION_MNIST_CLASSES, per_class.tolist(), strict=True)),
+            "most_confused": most_confused(matrix, FASHION_MNIST_CLASSES, 3),
+            "conv1": {when: kernels(run["conv1"][when]) for when in ("initialization", "trained")},
+            "cosine_to_initialization": sum(cosine) / len(cosine),
+        }
+    return {"arms": arms}
+
+
+def verdict(summary: dict) -> str:
+    parts = []
+    for arm, s in summary["arms"].items():
+        pair = s["most_confused"][0]
+        k = s["conv1"]["trained"]
+        parts.append(
+            f"{arm}: top-1 error {s['top1_error']:.2%}, top-5 error {s['top5_error']:.2%}; "
+            f"mistaken most: {pair['pair'][0]} and {pair['pair'][1]} ({pair['total']} images); "
+            f"first-layer kernels {s['cosine_to_initialization']:.2f} cosine to their start, "
+            f"neighbour correlation {k['horizontal_correlation']:.2f} (horizontal), "
+            f"{k['vertical_correlation']:.2f} (vertical)"
+        )
+    return "; ".join(parts)

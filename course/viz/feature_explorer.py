@@ -1,0 +1,91 @@
+"""Pick a test image, a layer and a channel; see what a trained network's layer makes of the
+image (``course.viz.learned_plots.plot_feature_maps``).
+
+    explorer = FeatureMapExplorer(model, images, preprocess, names)
+    explorer.widget                     # display it in JupyterLab
+    explorer.draw(image="Sneaker", layer="conv2", channel=3)   # the same picture as a Figure
+
+The maps are the convolutions' outputs after ReLU (what the next layer sees), computed once per
+image for every layer.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as w
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course.measure.probe import outputs_of
+from course.training.batches import Preprocess, check_images
+from course.viz.explorer import Explorer
+from course.viz.learned_plots import plot_feature_maps
+
+
+class FeatureMapExplorer(Explorer):
+    def __init__(self, model: nn.Module, images: torch.Tensor, preprocess: Preprocess | dict,
+                 names: list[str], render: bool = True):  # fmt: skip
+        check_images(images, "images")
+        if len(names) != len(images) or len(set(names)) != len(names):
+            raise ValueError(f"names must name each of the {len(images)} images once, got {names}")
+        self.model = model
+        self.preprocess = Preprocess.from_dict(preprocess) if isinstance(preprocess, dict) \
+            else preprocess  # fmt: skip
+        self.layers = {n: m for n, m in model.named_children() if isinstance(m, nn.Conv2d)}
+        if not self.layers:
+            raise ValueError(f"{type(model).__name__} has no convolution among its children")
+        self.images = dict(zip(names, images, strict=True))
+        self._cache: dict[str, tuple[torch.Tensor, dict]] = {}
+        first = next(iter(self.layers))
+        self.image = w.Dropdown(options=list(names), value=names[0], description="image")
+        self.layer = w.Dropdown(options=list(self.layers), value=first, description="layer")
+        self.channel = w.IntSlider(value=0, min=0, max=self.layers[first].out_channels - 1,
+                                   description="channel", continuous_update=False)  # fmt: skip
+        super().__init__({"image": self.image, "layer": self.layer, "channel": self.channel},
+                         render, width="1000px")  # fmt: skip
+        self.layer.observe(self._fit_channel, names="value")  # before refresh: the range first
+        self.widget = w.VBox([w.HBox([self.image, self.layer, self.channel]), self.readout,
+                              self.picture])  # fmt: skip
+        self._watch_controls()
+        self.refresh()
+
+    def _fit_channel(self, change) -> None:
+        self.channel.max = self.layers[change["new"]].out_channels - 1
+
+    def maps(self, image: str) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The image as the network sees it (h, w) and every layer's maps (channels, h', w')."""
+        if image not in self.images:
+            raise ValueError(f"image must be one of {list(self.images)}, got {image!r}")
+        if image not in self._cache:
+            x = self.preprocess.eval_batch(self.images[image][None])
+            outputs = outputs_of(self.model, x, self.layers)
+            self._cache[image] = (x[0, 0], {n: F.relu(o[0]) for n, o in outputs.items()})
+        return self._cache[image]
+
+    def _check(self, layer: str, channel: int) -> None:
+        if layer not in self.layers:
+            raise ValueError(f"layer must be one of {list(self.layers)}, got {layer!r}")
+        channels = self.layers[layer].out_channels
+        if not isinstance(channel, int) or not 0 <= channel < channels:
+            raise ValueError(f"channel must be an int from 0 to {channels - 1} for {layer}, "
+                             f"got {channel!r}")  # fmt: skip
+
+    def draw(self, image: str, layer: str, channel: int):
+        self._check(layer, channel)
+        seen, maps = self.maps(image)
+        first = layer == next(iter(self.layers))
+        kernel = self.layers[layer].weight[channel] if first else None
+        return plot_feature_maps(seen, maps[layer], channel, layer, kernel)
+
+    def describe(self, image: str, layer: str, channel: int) -> str:
+        self._check(layer, channel)
+        m = self.maps(image)[1][layer][channel]
+        zero = (m == 0).float().mean().item()
+        if m.max() == 0:
+            return (f"<b>{layer}</b>, channel {channel}: silent on this {image} "
+                    f"(every value is zero after ReLU)")  # fmt: skip
+        row, col = divmod(int(m.argmax()), m.shape[1])
+        channels = len(self.maps(image)[1][layer])
+        return (f"<b>{layer}</b>, channel {channel} of {channels}: a {m.shape[0]}x{m.shape[1]} "
+                f"map; strongest at row {row}, column {col} (<code>{m.max().item():.2f}</code>); "
+                f"{zero:.0%} of it is zero after ReLU")  # fmt: skip

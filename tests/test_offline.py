@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torchvision
 
 from course import data, runtime
 from course.data import fashion_mnist, imagenet
@@ -171,3 +172,90 @@ def test_a_weights_file_of_tensors_loads(tmp_path):
     assert torch.equal(pretrained.read_state_dict(path)["a"], torch.ones(2))
     with pytest.raises(pretrained.PretrainedWeightsError, match="no weights at"):
         pretrained.load_weights("https://example.org/notreal-0123abcd.pth")  # not cached
+
+
+# --- the notebooks' ImageNet-weights path, offline: stand-in weights of the right shapes -------
+
+
+@pytest.fixture
+def stand_in_cache(tmp_path, monkeypatch):
+    """An empty torch cache in tmp_path whose files pass the hash check as torchvision's real
+    files do (the expected prefix is made the file's own): what is left to test is the rest."""
+    from course.models import pretrained
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+
+    def own_prefix(url):
+        return pretrained.sha256_of(pretrained.cache_path(url))[:8]
+
+    monkeypatch.setattr(pretrained, "published_hash_prefix", own_prefix)
+    return pretrained
+
+
+def put_in_cache(pretrained, arch, state):
+    path = pretrained.cache_path(pretrained.weights_of(arch).url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+    return path
+
+
+def test_without_imagenet_weights_the_message_says_what_is_missing_and_how_to_get_it(
+    stand_in_cache, no_network
+):
+    with pytest.raises(stand_in_cache.PretrainedWeightsError,
+                       match=r"no ImageNet weights for alexnet in torch's cache \(expected .*"
+                             r"alexnet-owt-7be5be79\.pth, 233 MB\)\. To use them, set DOWNLOAD = "
+                             r"True"):  # fmt: skip
+        stand_in_cache.imagenet_model("alexnet")
+    with pytest.raises(ValueError, match="download must be True or False, got 'yes'"):
+        stand_in_cache.imagenet_model("alexnet", download="yes")
+    with pytest.raises(ValueError, match="torchvision has no IMAGENET1K_V1 weights for 'lenet'"):
+        stand_in_cache.imagenet_model("lenet")
+
+
+def test_stand_in_weights_in_the_cache_are_loaded_and_misshapen_ones_refused(stand_in_cache):
+    torch.manual_seed(0)
+    state = torchvision.models.alexnet(weights=None).state_dict()
+    put_in_cache(stand_in_cache, "alexnet", state)
+    model = stand_in_cache.imagenet_model("alexnet")
+    assert not model.training
+    assert torch.equal(model.features[0].weight, state["features.0.weight"])  # (64, 3, 11, 11)
+
+    state["features.0.weight"] = torch.zeros(96, 3, 11, 11)  # the paper's 96 kernels: not this net
+    put_in_cache(stand_in_cache, "alexnet", state)
+    with pytest.raises(stand_in_cache.PretrainedWeightsError,
+                       match=r"does not fit the network: .*features\.0\.weight"):  # fmt: skip
+        stand_in_cache.imagenet_model("alexnet")
+
+
+def test_a_file_of_code_in_place_of_the_weights_is_refused_even_when_its_hash_matches(
+    stand_in_cache, tmp_path
+):
+    marker = tmp_path / "code-ran"
+    put_in_cache(stand_in_cache, "alexnet", {"features.0.weight": _Payload(marker)})
+    with pytest.raises(stand_in_cache.PretrainedWeightsError, match="holds more than tensors"):
+        stand_in_cache.imagenet_model("alexnet")
+    assert not marker.exists(), "the planted code ran"
+
+
+def test_notebook_03s_imagenet_cells_run_with_stand_in_weights(stand_in_cache, monkeypatch):
+    """Section 7 of notebook 03 as a user with the weights runs it (stored outputs come from a
+    machine without them): the kernels sorted by colour, the top-5 classes of four photos."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    torch.manual_seed(0)
+    put_in_cache(stand_in_cache, "alexnet", torchvision.models.alexnet(weights=None).state_dict())
+    cells = [src for name, src in code_of_notebooks() if name == "03_alexnet.ipynb"]
+    start = next(i for i, src in enumerate(cells) if "imagenet_model(" in src)
+    namespace = {}
+    exec("import matplotlib.pyplot as plt\nimport torch\nfrom skimage import data as photos\n"
+         "from course.viz.learned_plots import plot_kernels", namespace)  # fmt: skip
+    exec(cells[start - 1], namespace)  # the imports and torchvision's published figures
+    monkeypatch.setattr(matplotlib.pyplot, "show", lambda: None)
+    for src in cells[start:]:
+        exec(src, namespace)
+    assert namespace["imagenet_alexnet"] is not None
+    guesses = namespace["guesses"]
+    assert set(guesses) == {"astronaut", "chelsea", "coffee", "rocket"}
+    assert all(len(top) == 5 for top in guesses.values())

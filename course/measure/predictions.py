@@ -68,13 +68,13 @@ def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor, classes: int
 
 def most_confused(matrix, names, n: int = 3) -> list[dict]:
     """The ``n`` pairs of classes mistaken for each other most often (both directions added),
-    most first: ``{"pair": (a, b), "a_as_b": count, "b_as_a": count, "total": count}``."""
+    most first: ``{"pair": [a, b], "a_as_b": count, "b_as_a": count, "total": count}``."""
     m = torch.as_tensor(matrix)
     pairs = []
     for a in range(len(names)):
         for b in range(a + 1, len(names)):
             ab, ba = int(m[a, b]), int(m[b, a])
-            pairs.append({"pair": (names[a], names[b]), "a_as_b": ab, "b_as_a": ba,
+            pairs.append({"pair": [names[a], names[b]], "a_as_b": ab, "b_as_a": ba,
                           "total": ab + ba})  # fmt: skip
     return sorted(pairs, key=lambda p: -p["total"])[:n]
 

@@ -36,6 +36,18 @@ def _records():
     return [replace(r, latency_ms=r.macs / 25e6) for r in records]
 
 
+def _trained_alexnet(arm: str = "first layer N(0, 0.01)"):
+    """Notebook 03's trained network (its stored weights) and its stored run."""
+    from course.experiments import load_results, trained_alexnet
+    from course.experiments.runner import trained_weights
+
+    result = load_results("trained_alexnet")
+    key = trained_alexnet.run_key(arm, result["config"]["seed"])
+    model = trained_alexnet.build(arm)
+    model.load_state_dict(trained_weights("trained_alexnet", key))
+    return model.eval(), result["runs"][key]
+
+
 def _history(run: dict):
     from course.training.loop import History
 
@@ -69,6 +81,7 @@ def entries() -> list[Entry]:
         history_plots,
         imagenet_plots,
         inception_plots,
+        learned_plots,
         receptive_plots,
         resnet_plots,
         summary_plots,
@@ -77,6 +90,7 @@ def entries() -> list[Entry]:
     from course.viz.batchnorm_explorer import ShiftExplorer
     from course.viz.compare_explorer import ArchitectureExplorer
     from course.viz.conv_explorer import ConvExplorer
+    from course.viz.feature_explorer import FeatureMapExplorer
     from course.viz.resnet_explorer import GradientNormExplorer
 
     c1, r3, c3, r5, c5, proj = INCEPTION_TABLE["3a"]
@@ -147,6 +161,33 @@ def entries() -> list[Entry]:
         explorer = ConvExplorer(render=False)
         return explorer.draw(**explorer.settings())
 
+    def feature_explorer():
+        model, run = _trained_alexnet()
+        images = torch.randint(0, 256, (3, 1, 28, 28), dtype=torch.uint8,
+                               generator=torch.Generator().manual_seed(0))  # fmt: skip
+        explorer = FeatureMapExplorer(model, images, run["preprocess"], ["Shirt", "Bag", "Coat"],
+                                      render=False)  # fmt: skip
+        return explorer.draw(**explorer.settings())
+
+    def mistakes():
+        images = torch.randint(0, 256, (8, 1, 28, 28), dtype=torch.uint8,
+                               generator=torch.Generator().manual_seed(0))  # fmt: skip
+        return learned_plots.plot_mistakes(images, ["T-shirt/top -> Shirt"] * 8,
+                                           title="true class -> predicted class")  # fmt: skip
+
+    def top_classes():
+        from torchvision.models import AlexNet_Weights
+
+        names = AlexNet_Weights.IMAGENET1K_V1.meta["categories"]
+        shown = {"astronaut": photos.astronaut(), "chelsea": photos.chelsea(),
+                 "coffee": photos.coffee(), "rocket": photos.rocket()}  # fmt: skip
+        longest = sorted(names, key=len)[-5:]  # the longest names: the tightest layout
+        guesses = {name: [(c, 0.5 / (i + 1)) for i, c in enumerate(longest)] for name in shown}
+        return learned_plots.plot_top_classes(shown, guesses, title="top-5 classes")
+
+    from course.data import FASHION_MNIST_CLASSES
+    from course.measure.kernels import HAND_MADE_KERNELS, hand_made_kernels
+
     bn = "batch_norm"
     vgg16_rows = summarize(get_model("vgg16"), (3, 224, 224))
     return [
@@ -168,6 +209,21 @@ def entries() -> list[Entry]:
          lambda: history_plots.plot_history(
              *[_history(deg["runs"][k]) for k in list(deg["runs"])[:2]],
              labels=list(deg["runs"])[:2], title="two runs", val_name="test")),
+        ("03 hand-made kernels", ("plot_kernels",),
+         lambda: learned_plots.plot_kernels(hand_made_kernels(), columns=4,
+                                            titles=list(HAND_MADE_KERNELS), width=8)),
+        ("03 learned kernels", ("plot_kernels",),
+         lambda: learned_plots.plot_kernels(_trained_alexnet()[0].conv1.weight,
+                                            title="32 learned 5x5 kernels")),
+        ("03 imagenet kernels", ("plot_kernels",),
+         lambda: learned_plots.plot_kernels(get_model("alexnet").features[0].weight,
+                                            title="64 kernels of 11x11x3")),
+        ("03 confusion", ("plot_confusion",),
+         lambda: learned_plots.plot_confusion(_trained_alexnet()[1]["test"]["confusion"],
+                                              FASHION_MNIST_CLASSES)),
+        ("03 mistakes", ("plot_mistakes",), mistakes),
+        ("03 feature maps", ("plot_feature_maps", "FeatureMapExplorer.draw"), feature_explorer),
+        ("03 top classes", ("plot_top_classes",), top_classes),
         ("04 parameters per layer", ("plot_parameters_per_layer",),
          lambda: summary_plots.plot_parameters_per_layer(
              vgg16_rows, [f"conv{i + 1}" for i in range(13)] + ["fc6", "fc7", "fc8"],

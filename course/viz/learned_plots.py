@@ -42,11 +42,15 @@ def plot_kernels(weight: torch.Tensor, columns: int = 16, title: str | None = No
     height = rows * cell * (1.35 if titles else 1.0) + (0.45 if title else 0.1)
     fig, axes = plt.subplots(rows, columns, figsize=(width, height), squeeze=False)
     for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < count:
-            ax.imshow(pictures[i].numpy(), interpolation="nearest")
-            if titles:
-                ax.set_title(titles[i], fontsize=style.SMALL)
+        if i >= count:
+            ax.axis("off")
+            continue
+        ax.imshow(pictures[i].numpy(), interpolation="nearest")
+        ax.set_xticks([]), ax.set_yticks([])
+        for spine in ax.spines.values():  # a frame: a kernel of one value still shows
+            spine.set_color(style.GREY)
+        if titles:
+            ax.set_title(titles[i], fontsize=style.SMALL)
     if title:
         fig.suptitle(title, fontsize=style.FONT)
     fig.tight_layout(pad=0.3, h_pad=0.4 if titles else 0.2, w_pad=0.2)
@@ -102,7 +106,7 @@ def plot_feature_maps(image: torch.Tensor, maps: torch.Tensor, channel: int, lay
     as a tile of a mosaic (the chosen one framed), the chosen channel large, and, for a first
     layer, the kernel that made it. ``image`` (h, w), ``maps`` (channels, h', w')."""
     channels, h, w = maps.shape
-    columns = math.ceil(math.sqrt(channels * 1.5))
+    columns = math.ceil(math.sqrt(channels * 2.5))  # a wide mosaic: 32 -> 9 x 4, 96 -> 16 x 6
     rows = math.ceil(channels / columns)
     mosaic = torch.full((rows * (h + 1), columns * (w + 1)), float("nan"))
     for c in range(channels):
@@ -111,7 +115,7 @@ def plot_feature_maps(image: torch.Tensor, maps: torch.Tensor, channel: int, lay
         mosaic[r * (h + 1) : r * (h + 1) + h, q * (w + 1) : q * (w + 1) + w] = tile
     panels = 4 if kernel is not None else 3
     ratios = [1, 2.2, 1, 0.6][:panels]
-    fig, axes = plt.subplots(1, panels, figsize=(style.WIDTH, 3.4),
+    fig, axes = plt.subplots(1, panels, figsize=(style.WIDTH, 3.6),
                              gridspec_kw={"width_ratios": ratios})  # fmt: skip
     axes[0].imshow(image.numpy(), cmap="gray")
     axes[0].set_title("input (as the network sees it)", fontsize=style.SMALL)
@@ -119,7 +123,7 @@ def plot_feature_maps(image: torch.Tensor, maps: torch.Tensor, channel: int, lay
     r, q = divmod(channel, columns)
     axes[1].add_patch(Rectangle((q * (w + 1) - 1, r * (h + 1) - 1), w + 1, h + 1, fill=False,
                                 edgecolor=style.SKY, linewidth=2))  # fmt: skip
-    axes[1].set_title(f"{layer}: all {channels} channels (each scaled to its maximum)",
+    axes[1].set_title(f"{layer}: all {channels} channels, each scaled to its maximum",
                       fontsize=style.SMALL)  # fmt: skip
     axes[2].imshow(maps[channel].numpy(), cmap="magma", vmin=0, interpolation="nearest")
     axes[2].set_title(f"channel {channel} ({h}x{w})", fontsize=style.SMALL)

@@ -133,3 +133,29 @@ def test_the_readme_states_the_stored_wall_times():
         minutes = result["provenance"]["wall_seconds"] / 60
         assert f"| `{name}` |" in readme
         assert f"{len(result['runs'])} runs, {minutes:.0f} min |" in readme
+
+
+def test_trained_weights_are_kept_beside_the_result_and_checked_when_read(tmp_path, monkeypatch):
+    from course.experiments import runner
+    from course.models.pretrained import PretrainedWeightsError
+
+    out = tmp_path / "trained_alexnet.json"
+    result = run_experiment("trained_alexnet", "fast", out=out, work=tmp_path / "work",
+                            progress=False)  # fmt: skip
+    stored = result["weights"]
+    assert stored["file"] == "trained_alexnet.pt" and stored["runs"] == list(result["runs"])
+    assert "state_dict" not in json.dumps(result)  # tensors live in the .pt file, not the JSON
+
+    # trained_weights reads the reference result; point it at this one
+    monkeypatch.setattr(runner, "results_path", lambda name: tmp_path / f"{name}.json")
+    monkeypatch.setattr(runner, "check_current", lambda result: None)  # a fast result
+    key = stored["runs"][1]
+    state = runner.trained_weights("trained_alexnet", key)
+    model = experiment("trained_alexnet").build(result["runs"][key]["arm"])
+    model.load_state_dict(state)  # every tensor, of the right shape
+    with pytest.raises(ValueError, match=r"no weights for run 'resnet, seed 0'"):
+        runner.trained_weights("trained_alexnet", "resnet, seed 0")
+    weights_file = tmp_path / "trained_alexnet.pt"
+    weights_file.write_bytes(weights_file.read_bytes() + b"\0")  # altered after the result
+    with pytest.raises(PretrainedWeightsError, match="SHA-256 differs"):
+        runner.trained_weights("trained_alexnet", key)

@@ -204,13 +204,15 @@ def test_without_imagenet_weights_the_message_says_what_is_missing_and_how_to_ge
 ):
     with pytest.raises(stand_in_cache.PretrainedWeightsError,
                        match=r"no ImageNet weights for alexnet in torch's cache \(expected .*"
-                             r"alexnet-owt-7be5be79\.pth, 233 MB\)\. To use them, set DOWNLOAD = "
-                             r"True"):  # fmt: skip
+                             r"alexnet-owt-7be5be79\.pth, 233 MB\)\. To use them, pass "
+                             r"download=True \(in the notebooks: DOWNLOAD = True\)"):  # fmt: skip
         stand_in_cache.imagenet_model("alexnet")
     with pytest.raises(ValueError, match="download must be True or False, got 'yes'"):
         stand_in_cache.imagenet_model("alexnet", download="yes")
-    with pytest.raises(ValueError, match="torchvision has no IMAGENET1K_V1 weights for 'lenet'"):
+    with pytest.raises(ValueError, match="arch must be one of the course's models, got 'lenet'"):
         stand_in_cache.imagenet_model("lenet")
+    with pytest.raises(ValueError, match="torchvision has no IMAGENET1K_V1 weights for 'resnet20'"):
+        stand_in_cache.imagenet_model("resnet20")  # the course's CIFAR ResNet: no such file
 
 
 def test_stand_in_weights_in_the_cache_are_loaded_and_misshapen_ones_refused(stand_in_cache):

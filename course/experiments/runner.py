@@ -199,7 +199,7 @@ def _store_weights(files: dict[str, Path], path: Path) -> dict:
 def trained_weights(name: str, key: str) -> dict[str, torch.Tensor]:
     """The weights run ``key`` of experiment ``name`` trained (its reference result), read with
     ``weights_only=True`` after checking the file's SHA-256 against the one the result stores."""
-    from course.models.pretrained import PretrainedWeightsError, read_state_dict, sha256_of
+    from course.models.pretrained import read_state_dict, sha256_of
 
     result = load_results(name)
     stored = result.get("weights")
@@ -212,7 +212,7 @@ def trained_weights(name: str, key: str) -> dict[str, torch.Tensor]:
         raise FileNotFoundError(f"{path} is missing; make it with python -m course.experiments "
                                 f"run {name} --budget reference")  # fmt: skip
     if sha256_of(path) != stored["sha256"]:
-        raise PretrainedWeightsError(
+        raise StaleResult(
             f"{path} is not the file the result {results_path(name).name} was made with (its "
             f"SHA-256 differs); make both again with python -m course.experiments run {name} "
             f"--budget reference"

@@ -1,5 +1,5 @@
-"""What a layer's kernels look like, in numbers: smooth or noisy, answering to change or to
-brightness, grey or coloured. For first-layer kernels (out, in, k, k), trained or not."""
+"""What a layer's kernels look like, in numbers: smooth or noisy, grey or coloured. For
+first-layer kernels (out, in, k, k), trained or not."""
 
 from __future__ import annotations
 
@@ -40,13 +40,6 @@ def neighbour_correlation(weight: torch.Tensor) -> dict[str, float]:
         "horizontal": correlation(w[:, :, :-1], w[:, :, 1:]),
         "vertical": correlation(w[:, :-1, :], w[:, 1:, :]),
     }
-
-
-def flat_response(weight: torch.Tensor) -> torch.Tensor:
-    """Per kernel ``|sum w| / sum |w|``: what it answers to a flat image, relative to the most it
-    could answer. 0 for a kernel that sees only change (a Sobel edge detector), 1 for a blur."""
-    w = _check(weight).flatten(1)
-    return w.sum(1).abs() / w.abs().sum(1).clamp_min(1e-12)
 
 
 def colour_share(weight: torch.Tensor) -> torch.Tensor:

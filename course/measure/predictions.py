@@ -62,6 +62,10 @@ def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor, classes: int
     if predicted.shape != labels.shape or predicted.ndim != 1:
         raise ValueError(f"predicted and labels must be two (N,) tensors, got "
                          f"{tuple(predicted.shape)} and {tuple(labels.shape)}")  # fmt: skip
+    for name, values in (("predicted", predicted), ("labels", labels)):
+        if len(values) and not 0 <= int(values.min()) <= int(values.max()) < classes:
+            raise ValueError(f"{name} must be classes 0 to {classes - 1}, got values from "
+                             f"{int(values.min())} to {int(values.max())}")  # fmt: skip
     index = labels.long() * classes + predicted.long()
     return torch.bincount(index, minlength=classes * classes).reshape(classes, classes)
 
@@ -87,11 +91,15 @@ def top_k_classes(model: nn.Module, image: torch.Tensor, categories, transform,
     if image.dtype != torch.uint8 or image.ndim != 3 or image.shape[0] != 3:
         raise ValueError(f"image must be a uint8 tensor (3, H, W), got {image.dtype} "
                          f"{tuple(image.shape)}")  # fmt: skip
+    if not isinstance(k, int) or not 1 <= k <= len(categories):
+        raise ValueError(f"k must be an int from 1 to {len(categories)}, got {k!r}")
+    device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            probs = F.softmax(model(transform(image)[None]).float(), dim=1)[0]
+            x = transform(image)[None].to(device)
+            probs = F.softmax(model(x).float(), dim=1)[0].cpu()
     finally:
         model.train(was_training)
     if len(categories) != len(probs):

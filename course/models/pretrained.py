@@ -86,10 +86,17 @@ def weights_of(arch: str):
     address, size, class names and preprocessing, all known offline."""
     from torchvision.models import get_model_weights
 
+    from course.models.registry import list_models
+
+    if arch not in list_models():
+        raise ValueError(f"arch must be one of the course's models, got {arch!r}")
     try:
         return get_model_weights(arch).IMAGENET1K_V1
     except (ValueError, KeyError, AttributeError):
-        raise ValueError(f"torchvision has no IMAGENET1K_V1 weights for {arch!r}") from None
+        raise ValueError(
+            f"torchvision has no IMAGENET1K_V1 weights for {arch!r}; the course's models with "
+            f"them have torchvision's names, such as 'alexnet', 'vgg16', 'googlenet', 'resnet50'"
+        ) from None
 
 
 def cached_weights_file(arch: str) -> Path | None:
@@ -112,7 +119,8 @@ def imagenet_model(arch: str, download: bool = False):
     if cached_weights_file(arch) is None and not download:
         raise PretrainedWeightsError(
             f"no ImageNet weights for {arch} in torch's cache (expected {cache_path(weights.url)}"
-            f", {weights.meta['_file_size']:.0f} MB). To use them, set DOWNLOAD = True (one "
-            f"download, kept in the cache), or copy the file there from a machine that has it."
+            f", {weights.meta['_file_size']:.0f} MB). To use them, pass download=True (in the "
+            f"notebooks: DOWNLOAD = True) for one download into the cache, or copy {weights.url} "
+            f"there from a machine that has it."
         )
     return get_model(arch, weights=weights).eval()  # the caller asked, or the file is cached

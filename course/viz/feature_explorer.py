@@ -5,8 +5,9 @@ image (``course.viz.learned_plots.plot_feature_maps``).
     explorer.widget                     # display it in JupyterLab
     explorer.draw(image="Sneaker", layer="conv2", channel=3)   # the same picture as a Figure
 
-The maps are the convolutions' outputs after ReLU (what the next layer sees), computed once per
-image for every layer.
+The layers are the model's ``Conv2d`` children (``alexnet_small``'s conv1 ... conv5; a model
+whose convolutions sit inside containers, like torchvision's, is refused). The maps are their
+outputs after a ReLU (what the next layer sees in a ReLU network), computed once per image.
 """
 
 from __future__ import annotations

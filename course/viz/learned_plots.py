@@ -36,6 +36,8 @@ def plot_kernels(weight: torch.Tensor, columns: int = 16, title: str | None = No
     ``columns``; ``titles`` names each kernel (for a few large ones)."""
     pictures = kernel_pictures(weight)
     count = len(pictures)
+    if count == 0:
+        raise ValueError("weight holds no kernels (out = 0): nothing to draw")
     columns = min(columns, count)
     rows = math.ceil(count / columns)
     cell = width / columns
@@ -58,9 +60,9 @@ def plot_kernels(weight: torch.Tensor, columns: int = 16, title: str | None = No
 
 
 def plot_confusion(matrix, names, title: str | None = None):
-    """The confusion matrix: rows are true classes, columns predicted ones; each row in percent
-    of that class's images (the diagonal is the class's accuracy), with the count of images in
-    each cell that has any."""
+    """The confusion matrix: rows are true classes, columns predicted ones; each cell gives its
+    count of images (empty cells are left blank), shaded by the square root of its share of the
+    row, so that a class's few errors still show."""
     m = torch.as_tensor(matrix).float()
     share = m / m.sum(1, keepdim=True).clamp_min(1)
     fig, ax = plt.subplots(figsize=(7.5, 6.6))
@@ -83,8 +85,8 @@ def plot_confusion(matrix, names, title: str | None = None):
 def plot_mistakes(images: torch.Tensor, captions: list[str], columns: int = 8,
                   title: str | None = None):  # fmt: skip
     """Grey test images (N, 1, H, W, uint8) with a caption each ("true -> predicted")."""
-    if len(images) != len(captions):
-        raise ValueError(f"{len(captions)} captions for {len(images)} images")
+    if len(images) != len(captions) or len(images) == 0:
+        raise ValueError(f"{len(captions)} captions for {len(images)} images (at least one)")
     columns = min(columns, len(images))
     rows = math.ceil(len(images) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(style.WIDTH, rows * 1.75 + 0.4),

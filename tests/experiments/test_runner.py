@@ -137,7 +137,6 @@ def test_the_readme_states_the_stored_wall_times():
 
 def test_trained_weights_are_kept_beside_the_result_and_checked_when_read(tmp_path, monkeypatch):
     from course.experiments import runner
-    from course.models.pretrained import PretrainedWeightsError
 
     out = tmp_path / "trained_alexnet.json"
     result = run_experiment("trained_alexnet", "fast", out=out, work=tmp_path / "work",
@@ -157,5 +156,5 @@ def test_trained_weights_are_kept_beside_the_result_and_checked_when_read(tmp_pa
         runner.trained_weights("trained_alexnet", "resnet, seed 0")
     weights_file = tmp_path / "trained_alexnet.pt"
     weights_file.write_bytes(weights_file.read_bytes() + b"\0")  # altered after the result
-    with pytest.raises(PretrainedWeightsError, match="SHA-256 differs"):
+    with pytest.raises(StaleResult, match="SHA-256 differs"):
         runner.trained_weights("trained_alexnet", key)

@@ -55,6 +55,8 @@ def test_bad_arguments_are_refused():
         top_k_error(scores, labels[:-1])
     with pytest.raises(ValueError, match="predicted and labels must be two"):
         confusion_matrix(scores, labels, 10)
+    with pytest.raises(ValueError, match="labels must be classes 0 to 9, got values from 0 to 10"):
+        confusion_matrix(labels, torch.cat([labels[:-1], torch.tensor([10])]), 10)
 
 
 def test_class_scores_are_the_models_outputs_on_the_test_view_in_any_batch_size():

@@ -54,9 +54,11 @@ def explorers():
     import torch
 
     from course.measure.compare import ArchitectureRecord
+    from course.models import get_model
     from course.viz.batchnorm_explorer import ShiftExplorer
     from course.viz.compare_explorer import ArchitectureExplorer
     from course.viz.conv_explorer import ConvExplorer
+    from course.viz.feature_explorer import FeatureMapExplorer
     from course.viz.resnet_explorer import GradientNormExplorer
 
     g = torch.Generator().manual_seed(0)
@@ -71,6 +73,13 @@ def explorers():
         GradientNormExplorer(
             images, labels, depth=20, model_kwargs={"in_channels": 1}, render=False
         ),  # fmt: skip
+        FeatureMapExplorer(
+            get_model("alexnet_small", width=0.25),
+            torch.zeros(2, 1, 28, 28, dtype=torch.uint8),
+            {"mean": [0.5], "std": [0.25], "size": 32},
+            ["a", "b"],
+            render=False,
+        ),
     ]
 
 

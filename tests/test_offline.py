@@ -11,6 +11,7 @@ import torchvision
 
 from course import data, runtime
 from course.data import fashion_mnist, imagenet
+from course.models import imagenet_model
 
 REPO = Path(__file__).resolve().parent.parent
 # Functions that fetch from the internet.
@@ -206,20 +207,20 @@ def test_without_imagenet_weights_the_message_says_what_is_missing_and_how_to_ge
                        match=r"no ImageNet weights for alexnet in torch's cache \(expected .*"
                              r"alexnet-owt-7be5be79\.pth, 233 MB\)\. To use them, pass "
                              r"download=True \(in the notebooks: DOWNLOAD = True\)"):  # fmt: skip
-        stand_in_cache.imagenet_model("alexnet")
+        imagenet_model("alexnet")
     with pytest.raises(ValueError, match="download must be True or False, got 'yes'"):
-        stand_in_cache.imagenet_model("alexnet", download="yes")
+        imagenet_model("alexnet", download="yes")
     with pytest.raises(ValueError, match="arch must be one of the course's models, got 'lenet'"):
-        stand_in_cache.imagenet_model("lenet")
+        imagenet_model("lenet")
     with pytest.raises(ValueError, match="torchvision has no IMAGENET1K_V1 weights for 'resnet20'"):
-        stand_in_cache.imagenet_model("resnet20")  # the course's CIFAR ResNet: no such file
+        imagenet_model("resnet20")  # the course's CIFAR ResNet: no such file
 
 
 def test_stand_in_weights_in_the_cache_are_loaded_and_misshapen_ones_refused(stand_in_cache):
     torch.manual_seed(0)
     state = torchvision.models.alexnet(weights=None).state_dict()
     put_in_cache(stand_in_cache, "alexnet", state)
-    model = stand_in_cache.imagenet_model("alexnet")
+    model = imagenet_model("alexnet")
     assert not model.training
     assert torch.equal(model.features[0].weight, state["features.0.weight"])  # (64, 3, 11, 11)
 
@@ -227,7 +228,7 @@ def test_stand_in_weights_in_the_cache_are_loaded_and_misshapen_ones_refused(sta
     put_in_cache(stand_in_cache, "alexnet", state)
     with pytest.raises(stand_in_cache.PretrainedWeightsError,
                        match=r"does not fit the network: .*features\.0\.weight"):  # fmt: skip
-        stand_in_cache.imagenet_model("alexnet")
+        imagenet_model("alexnet")
 
 
 def test_a_file_of_code_in_place_of_the_weights_is_refused_even_when_its_hash_matches(
@@ -236,7 +237,7 @@ def test_a_file_of_code_in_place_of_the_weights_is_refused_even_when_its_hash_ma
     marker = tmp_path / "code-ran"
     put_in_cache(stand_in_cache, "alexnet", {"features.0.weight": _Payload(marker)})
     with pytest.raises(stand_in_cache.PretrainedWeightsError, match="holds more than tensors"):
-        stand_in_cache.imagenet_model("alexnet")
+        imagenet_model("alexnet")
     assert not marker.exists(), "the planted code ran"
 
 
@@ -252,6 +253,7 @@ def test_notebook_03s_imagenet_cells_run_with_stand_in_weights(stand_in_cache, m
     start = next(i for i, src in enumerate(cells) if "imagenet_model(" in src)
     namespace = {}
     exec("import matplotlib.pyplot as plt\nimport torch\nfrom skimage import data as photos\n"
+         "from course.models import get_model\n"
          "from course.viz.learned_plots import plot_kernels", namespace)  # fmt: skip
     exec(cells[start - 1], namespace)  # the imports and torchvision's published figures
     monkeypatch.setattr(matplotlib.pyplot, "show", lambda: None)

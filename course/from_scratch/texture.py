@@ -166,8 +166,8 @@ def load_vgg19(download: bool = False) -> tuple[nn.Module, str]:
     holds them or ``download=True`` (about 550 MB, once), random initialization otherwise.
     A cached file that fails torchvision's hash, or holds more than tensors, is refused
     (``course.models.pretrained.PretrainedWeightsError``), never unpickled."""
-    from course.models import get_model
-    from course.models.pretrained import cached_weights_file, imagenet_model
+    from course.models import get_model, imagenet_model
+    from course.models.pretrained import cached_weights_file
 
     if not isinstance(download, bool):
         raise ValueError(f"download must be True or False, got {download!r}")

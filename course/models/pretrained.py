@@ -86,10 +86,6 @@ def weights_of(arch: str):
     address, size, class names and preprocessing, all known offline."""
     from torchvision.models import get_model_weights
 
-    from course.models.registry import list_models
-
-    if arch not in list_models():
-        raise ValueError(f"arch must be one of the course's models, got {arch!r}")
     try:
         return get_model_weights(arch).IMAGENET1K_V1
     except (ValueError, KeyError, AttributeError):
@@ -104,23 +100,3 @@ def cached_weights_file(arch: str) -> Path | None:
     (nothing is downloaded); None otherwise."""
     path = cache_path(weights_of(arch).url)
     return path if path.is_file() else None
-
-
-def imagenet_model(arch: str, download: bool = False):
-    """The course's ``arch`` with torchvision's ImageNet weights, in evaluation mode, from torch's
-    cache, or downloaded there first when ``download=True``. Without them (and without
-    ``download``) ``PretrainedWeightsError`` says which file is missing, its size, and the two
-    ways to get it. The file is hash-checked and read with ``weights_only=True``."""
-    from course.models.registry import get_model
-
-    if not isinstance(download, bool):
-        raise ValueError(f"download must be True or False, got {download!r}")
-    weights = weights_of(arch)
-    if cached_weights_file(arch) is None and not download:
-        raise PretrainedWeightsError(
-            f"no ImageNet weights for {arch} in torch's cache (expected {cache_path(weights.url)}"
-            f", {weights.meta['_file_size']:.0f} MB). To use them, pass download=True (in the "
-            f"notebooks: DOWNLOAD = True) for one download into the cache, or copy {weights.url} "
-            f"there from a machine that has it."
-        )
-    return get_model(arch, weights=weights).eval()  # the caller asked, or the file is cached

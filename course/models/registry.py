@@ -233,3 +233,23 @@ def with_torchvision_weights(model: nn.Module, arch: str, weights, **built_with)
             f"the network: {str(error).splitlines()[-1].strip()} Delete it and download it again."
         ) from None
     return model
+
+
+def imagenet_model(arch: str, download: bool = False):
+    """The course's ``arch`` with torchvision's ImageNet weights, in evaluation mode, from torch's
+    cache, or downloaded there first when ``download=True``. Without them (and without
+    ``download``) ``pretrained.PretrainedWeightsError`` says which file is missing, its size, and
+    the two ways to get it. The file is hash-checked and read with ``weights_only=True``."""
+    if arch not in _BUILDERS:
+        raise ValueError(f"arch must be one of the course's models, got {arch!r}")
+    if not isinstance(download, bool):
+        raise ValueError(f"download must be True or False, got {download!r}")
+    weights = pretrained.weights_of(arch)
+    if pretrained.cached_weights_file(arch) is None and not download:
+        raise pretrained.PretrainedWeightsError(
+            f"no ImageNet weights for {arch} in torch's cache (expected "
+            f"{pretrained.cache_path(weights.url)}, {weights.meta['_file_size']:.0f} MB). To use "
+            f"them, pass download=True (in the notebooks: DOWNLOAD = True) for one download into "
+            f"the cache, or copy {weights.url} there from a machine that has it."
+        )
+    return get_model(arch, weights=weights).eval()  # the caller asked, or the file is cached

@@ -150,7 +150,7 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
         run = module.train(config, settings, data, checkpoint)
         run["seconds"] = round(time.perf_counter() - run_started, 1)
         if "state_dict" in run:  # kept as a file of tensors, not in the JSON
-            atomic_save(run.pop("state_dict"), work / (_file_stem(key) + ".weights.pt"))
+            atomic_save(run.pop("state_dict"), _weights_file(work, key))
         done["runs"][key] = run
         trained = True
         _write_json(done_file, done)
@@ -171,8 +171,7 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
     }
     if out is None:
         out = results_path(name) if budget == "reference" else WORK_DIR / f"{name}-{budget}.json"
-    weights = {k: work / (_file_stem(k) + ".weights.pt") for k in done["runs"]}
-    weights = {k: f for k, f in weights.items() if f.is_file()}
+    weights = {k: f for k in done["runs"] if (f := _weights_file(work, k)).is_file()}
     if weights:
         result["weights"] = _store_weights(weights, Path(out).with_suffix(".pt"))
     _write_json(Path(out), result)
@@ -183,6 +182,11 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
 
 def _file_stem(key: str) -> str:
     return key.replace("/", "_").replace(" ", "_")
+
+
+def _weights_file(work: Path, key: str) -> Path:
+    """Where a finished run's weights wait until the result collects them."""
+    return work / (_file_stem(key) + ".weights.pt")
 
 
 def _store_weights(files: dict[str, Path], path: Path) -> dict:

@@ -62,6 +62,16 @@ def run_key(arm: str, seed: int) -> str:
     return f"{arm}, seed {seed}"
 
 
+def trained_model(arm: str) -> torch.nn.Module:
+    """The arm's network with the weights its reference run trained, in evaluation mode."""
+    from course.experiments.runner import load_results, trained_weights
+
+    model = build(arm)
+    seed = load_results(NAME)["config"]["seed"]
+    model.load_state_dict(trained_weights(NAME, run_key(arm, seed)))
+    return model.eval()
+
+
 def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
     return [(run_key(arm, config["seed"]), dict(arm=arm, seed=config["seed"])) for arm in ARMS]
 

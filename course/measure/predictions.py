@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.measure.probe import evaluating
 from course.training.batches import Preprocess, check_images
 
 
@@ -24,16 +25,11 @@ def class_scores(model: nn.Module, images: torch.Tensor, preprocess: Preprocess 
     if isinstance(preprocess, dict):
         preprocess = Preprocess.from_dict(preprocess)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     out = []
-    try:
-        with torch.no_grad():
-            for start in range(0, len(images), batch_size):
-                x = images[start : start + batch_size].to(device)
-                out.append(model(preprocess.eval_batch(x)).float().cpu())
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        for start in range(0, len(images), batch_size):
+            x = images[start : start + batch_size].to(device)
+            out.append(model(preprocess.eval_batch(x)).float().cpu())
     return torch.cat(out)
 
 
@@ -94,14 +90,8 @@ def top_k_classes(model: nn.Module, image: torch.Tensor, categories, transform,
     if not isinstance(k, int) or not 1 <= k <= len(categories):
         raise ValueError(f"k must be an int from 1 to {len(categories)}, got {k!r}")
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            x = transform(image)[None].to(device)
-            probs = F.softmax(model(x).float(), dim=1)[0].cpu()
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        probs = F.softmax(model(transform(image)[None].to(device)).float(), dim=1)[0].cpu()
     if len(categories) != len(probs):
         raise ValueError(f"{len(categories)} category names for {len(probs)} model outputs")
     top = probs.topk(k)

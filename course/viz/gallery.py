@@ -39,13 +39,10 @@ def _records():
 def _trained_alexnet(arm: str = "first layer N(0, 0.01)"):
     """Notebook 03's trained network (its stored weights) and its stored run."""
     from course.experiments import load_results, trained_alexnet
-    from course.experiments.runner import trained_weights
 
     result = load_results("trained_alexnet")
     key = trained_alexnet.run_key(arm, result["config"]["seed"])
-    model = trained_alexnet.build(arm)
-    model.load_state_dict(trained_weights("trained_alexnet", key))
-    return model.eval(), result["runs"][key]
+    return trained_alexnet.trained_model(arm), result["runs"][key]
 
 
 def _history(run: dict):

@@ -59,7 +59,7 @@ experiments: install
 # Every figure the package draws (course/viz/gallery.py) as a PNG in figures/ for review, each
 # checked for overlapping or cut-off text (the list of problems is printed; exit 1 if any); the
 # ones README.md shows are copied to docs/figures/.
-README_FIGURES := 05_inception_blocks 08_accuracy_tradeoffs
+README_FIGURES := 06_inception_blocks 09_accuracy_tradeoffs
 figures: install
 	$(PY) -m course.viz.gallery figures
 	mkdir -p docs/figures

@@ -214,16 +214,33 @@ def environment_report() -> list[tuple[str, str]]:
 
 # --- where the stored notebook outputs come from ---------------------------------------------
 
-STORED_RUNS_FILE = "stored_outputs.json"  # in notebooks/, written by scripts/run_notebooks.py
+STORED_RUNS_FILE = "notebook_runs.json"  # in data/, written by scripts/run_notebooks.py
 
 
-def describe_stored_runs(path: str | Path) -> str:
-    """Where the outputs stored in the notebooks come from, read from the file that
-    ``scripts/run_notebooks.py`` writes beside them: machine, PyTorch and the data of each
-    full run. The same text on every machine (it describes the stored run, not this one)."""
+def stored_runs_path() -> Path:
+    """The record of the notebooks' stored full runs (``data/notebook_runs.json``)."""
+    from course.data.files import data_dir
+
+    return data_dir() / STORED_RUNS_FILE
+
+
+def short_cpu_name(name: str) -> str:
+    """A CPU's name without trademarks and filler: "Intel(R) Xeon(R) Processor" -> "Intel Xeon",
+    "AMD EPYC 7B13 64-Core Processor" -> "AMD EPYC 7B13"."""
+    name = name.split(" @ ")[0]  # "... CPU @ 2.20GHz"
+    for noise in ("(R)", "(TM)", "(tm)", " CPU", " Processor"):
+        name = name.replace(noise, "")
+    words = [w for w in name.split() if not w.endswith("-Core")]
+    return " ".join(words) or "CPU"
+
+
+def describe_stored_runs(path: str | Path | None = None) -> str:
+    """Where the outputs stored in the notebooks come from, read from the record that
+    ``scripts/run_notebooks.py`` writes: machine, PyTorch and the data of each full run. The
+    same text on every machine (it describes the stored run, not this one)."""
     import json
 
-    path = Path(path)
+    path = Path(path) if path is not None else stored_runs_path()
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: it is written by scripts/run_notebooks.py when it stores the "
@@ -233,10 +250,10 @@ def describe_stored_runs(path: str | Path) -> str:
     groups: dict[str, list[str]] = {}
     for name, run in sorted(runs.items()):
         machine = run["machine"]
+        bf16 = "with" if machine["native_bf16"] else "without"
         where = (
-            f"{machine['cpu']}, {machine['cores']} cores, native bf16 "
-            f"{'yes' if machine['native_bf16'] else 'no'}, PyTorch {machine['torch']}; "
-            f"Fashion-MNIST: {run['data']}"
+            f"a {machine['cores']}-core {short_cpu_name(machine['cpu'])} {bf16} bf16, PyTorch "
+            f"{machine['torch'].split('+')[0]}; Fashion-MNIST: {run['data']}"
         )
         groups.setdefault(where, []).append(name[:2])
     lines = [

@@ -6,7 +6,7 @@
 
 Each notebook runs in a fresh kernel from the notebooks/ folder, as "Restart kernel and run
 all" would; the wall time of each is printed. Storing also records, per notebook, the machine,
-PyTorch, the Fashion-MNIST copy and the wall time in notebooks/stored_outputs.json, which
+PyTorch, the Fashion-MNIST copy and the wall time in data/notebook_runs.json, which
 00_welcome prints and README.md's timing table must match (tests/test_stored_outputs.py).
 00_welcome is re-run last whenever another notebook is stored, so what it prints stays true.
 Store only on an idle machine: the load average is checked first. Commit what it rewrites.
@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 from course import runtime  # noqa: E402  (the repository's package, installed or not)
 from course.data import load_fashion_mnist  # noqa: E402
 
-RECORD = NOTEBOOKS / runtime.STORED_RUNS_FILE
+RECORD = REPO / "data" / runtime.STORED_RUNS_FILE
 
 
 def run(path: Path, store: bool, timeout: int) -> float:

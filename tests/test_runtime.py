@@ -124,24 +124,33 @@ def test_describe_machine_says_what_results_depend_on():
 
 
 def test_describe_stored_runs(tmp_path):
-    machine = {"cpu": "Some CPU", "cores": 2, "native_bf16": False, "torch": "2.9.0"}
+    machine = {"cpu": "Intel(R) Xeon(R) Processor", "cores": 2, "native_bf16": False,
+               "torch": "2.9.0+cu130"}  # fmt: skip
     runs = {
         "03_alexnet.ipynb": {"machine": machine, "data": "the embedded subset (6,000 ...)"},
-        "04_vgg.ipynb": {"machine": machine, "data": "the embedded subset (6,000 ...)"},
+        "05_vgg.ipynb": {"machine": machine, "data": "the embedded subset (6,000 ...)"},
     }
     path = tmp_path / "stored.json"
     path.write_text(json.dumps({"notebooks": runs}))
     text = runtime.describe_stored_runs(path)
     assert text == (
-        "Some CPU, 2 cores, native bf16 no, PyTorch 2.9.0; "
+        "a 2-core Intel Xeon without bf16, PyTorch 2.9.0; "
         "Fashion-MNIST: the embedded subset (6,000 ...)"
     )
-    runs["04_vgg.ipynb"] = {"machine": {**machine, "native_bf16": True}, "data": "x"}
+    runs["05_vgg.ipynb"] = {"machine": {**machine, "native_bf16": True}, "data": "x"}
     path.write_text(json.dumps({"notebooks": runs}))
     first, second = runtime.describe_stored_runs(path).splitlines()
-    assert first.startswith("notebooks 03: Some CPU") and second.startswith("notebooks 04: ")
+    assert first.startswith("notebooks 03: a 2-core Intel Xeon without")
+    assert second.startswith("notebooks 05: a 2-core Intel Xeon with bf16")
     with pytest.raises(FileNotFoundError, match="scripts/run_notebooks.py"):
         runtime.describe_stored_runs(tmp_path / "missing.json")
+
+
+def test_short_cpu_names():
+    assert runtime.short_cpu_name("Intel(R) Xeon(R) Processor") == "Intel Xeon"
+    assert runtime.short_cpu_name("AMD EPYC 7B13 64-Core Processor") == "AMD EPYC 7B13"
+    assert runtime.short_cpu_name("Intel(R) Core(TM) i7-8550U CPU @ 1.80GHz") == "Intel Core i7-8550U"
+    assert runtime.short_cpu_name("Apple M2") == "Apple M2"
 
 
 def test_environment_report_says_when_the_asked_device_is_missing(monkeypatch):

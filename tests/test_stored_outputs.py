@@ -11,7 +11,7 @@ from course import runtime
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-RECORD = REPO / "notebooks" / runtime.STORED_RUNS_FILE
+RECORD = REPO / "data" / runtime.STORED_RUNS_FILE
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -1,4 +1,4 @@
-"""The GoogLeNet lecture's exercise (notebook 05): the parameters and output channels of an
+"""The GoogLeNet lecture's exercise (notebook 06): the parameters and output channels of an
 Inception block, as in the paper's Table 1.
 
     from course.exercises.googlenet import INCEPTION_4A

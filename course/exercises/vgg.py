@@ -1,4 +1,4 @@
-"""The VGG lecture's exercise (notebook 04): how many input pixels does one unit after a stack
+"""The VGG lecture's exercise (notebook 05): how many input pixels does one unit after a stack
 of layers see?
 
     from course.exercises.vgg import ReceptiveFieldTask

@@ -1,4 +1,4 @@
-"""python -m course.experiments run NAME [--budget live] | list"""
+"""python -m course.experiments run NAME [--budget live] | list | time-live [NAME ...]"""
 
 from __future__ import annotations
 
@@ -18,7 +18,19 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("name", choices=[*EXPERIMENTS, "all"], metavar="NAME",
                      help=f"one of: {', '.join(EXPERIMENTS)}, or all")  # fmt: skip
     run.add_argument("--budget", choices=BUDGETS, default="live")
+    timing = commands.add_parser(
+        "time-live", help="measure the live budgets on this (idle) machine, with and without "
+        "bf16, for the notebooks' expected times (data/results/live_times.json)")  # fmt: skip
+    timing.add_argument("names", nargs="*", metavar="NAME", help="default: every experiment")
     args = parser.parse_args(argv)
+    if args.command == "time-live":
+        unknown = sorted(set(args.names) - set(EXPERIMENTS))
+        if unknown:
+            parser.error(f"unknown experiments {unknown}; choose from {', '.join(EXPERIMENTS)}")
+        from course.experiments.live import time_live
+
+        time_live(args.names or EXPERIMENTS)
+        return
     if args.command == "list":
         for name in EXPERIMENTS:
             print(f"{name}: {experiment(name).CLAIM}")

@@ -1,14 +1,14 @@
-"""A small member of every family, trained with one equal budget (notebook 08).
+"""A small member of every family, trained with one equal budget (notebook 09).
 
 Not a claim of one paper but the lecture's story in numbers: from AlexNet to ResNet, what each
 design reaches on the same data with the same training, at what size and training cost. Each
-family's CPU-sized version (the models of notebook 08; Fashion-MNIST resized to 32x32):
+family's CPU-sized version (the models of notebook 09; Fashion-MNIST resized to 32x32):
 
 * AlexNet: ``alexnet_small`` at half width (two towers, three FC layers, dropout 0.5) without
   its LRN layers: PyTorch's CPU implementation of LRN made a training step 6.7x slower (330
   against 2,200 images/s in a pilot), which would time PyTorch, not the design;
 * VGG: ``vgg11_bn`` at a quarter width with global average pooling instead of the FC layers
-  (at 32x32 the last map is 1x1; VGG's FC head is notebook 04's subject);
+  (at 32x32 the last map is 1x1; VGG's FC head is notebook 05's subject);
 * GoogLeNet: torchvision's ``googlenet`` layout (batch norm) at a quarter width, no auxiliary
   heads;
 * Inception-BN: ``inception_bn`` at a quarter width;

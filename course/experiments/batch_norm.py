@@ -4,7 +4,7 @@ The paper's claims: with batch norm a network tolerates much higher learning rat
 layer's weights no longer changes its normalized output, so a large step cannot blow the
 activations up) and reaches a given accuracy in far fewer training steps.
 
-The network: notebook 06's plain stack of ten 3x3 convolutions with ReLU (16, 32, 64 channels),
+The network: notebook 07's plain stack of ten 3x3 convolutions with ReLU (16, 32, 64 channels),
 global average pooling and one linear layer, He initialization; with batch norm between each
 convolution and its ReLU (the convolution then has no bias). The same for both arms: SGD with
 momentum 0.9, weight decay 1e-4, batch 128, no warm-up and no gradient clipping (either would

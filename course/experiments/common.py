@@ -111,6 +111,11 @@ def sweep_then_seeds(config: dict, done: dict, arms: dict[str, dict], score) -> 
     return todo
 
 
+def sweep_then_seeds_runs(config: dict, arms) -> int:
+    """How many runs ``sweep_then_seeds`` plans in all: the sweep, then the other seeds."""
+    return len(arms) * (len(config["lrs"]) + len(config["seeds"]) - 1)
+
+
 def best_lr(config: dict, runs: dict, arm: str, score) -> float:
     """The learning rate whose first-seed run of ``arm`` has the lowest ``score(run)`` (then the
     lowest learning rate)."""

@@ -25,7 +25,9 @@ from course.experiments.common import (
     mean_and_spread,
     sweep_key,
     sweep_then_seeds,
+    sweep_then_seeds_runs,
 )
+from course.experiments.reporting import Claim, Claims, Report, Table, fmt, heading, per_seed
 from course.measure.activations import layer_profile
 from course.models.plain_cnn import four_layer_cnn
 from course.training import Preprocess, TrainingDiverged, fit
@@ -83,6 +85,10 @@ def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
     best learning rate."""
     arms = {arm_key(a, i): dict(activation=a, init=i) for a, i in ARMS}
     return sweep_then_seeds(config, done, arms, lambda run: sweep_score(run, config))
+
+
+def planned_runs(config: dict) -> int:
+    return sweep_then_seeds_runs(config, ARMS)
 
 
 def sweep_score(run: dict, config: dict) -> tuple[float, float]:
@@ -175,7 +181,7 @@ def verdict(summary: dict) -> str:
     """One sentence per initialization, computed from ``summary``."""
     parts = []
     for init in ("2012", "modern"):
-        relu, tanh = summary["arms"][f"relu, {init} init"], summary["arms"][f"tanh, {init} init"]
+        relu, tanh = (summary["arms"][arm_key(a, init)] for a in ("relu", "tanh"))
         said = []
         for level, times in summary["relu_speedup"][init].items():
             r, t = relu["mean_epochs_to"][level], tanh["mean_epochs_to"][level]
@@ -188,3 +194,117 @@ def verdict(summary: dict) -> str:
                 said.append(f"only {'ReLU' if t is None else 'tanh'} reached {target} in every run")
         parts.append(f"{init} initialization: " + "; ".join(said))
     return ". ".join(parts) + "."
+
+
+def diverged_lrs(result: dict) -> dict[str, list[float]]:
+    """Per arm, the learning rates of the sweep (first seed) whose loss became infinite."""
+    config, runs = result["config"], result["runs"]
+    first = config["seeds"][0]
+    lost = {}
+    for a, i in ARMS:
+        tried = [runs.get(run_key(a, i, lr, first), {}) for lr in config["lrs"]]
+        rates = [lr for lr, run in zip(config["lrs"], tried, strict=True) if run.get("diverged")]
+        if rates:
+            lost[arm_key(a, i)] = rates
+    return lost
+
+
+def report(result: dict) -> Report:
+    """Epochs to each training error per seed at each network's best learning rate, the final
+    training errors, and the share of units passing no gradient before and after training."""
+    arms = result["summary"]["arms"]
+
+    levels = [f"{level:g}" for level in LEVELS]
+    speed = Table(
+        ("network", "best lr", *(f"to {float(v):.0%}" for v in levels), "final error"),
+        [
+            (
+                arm,
+                f"{s['best_lr']:g}",
+                *(per_seed(s["epochs_to"][v]) for v in levels),
+                per_seed(s["final_train_error"], ".3f"),
+            )
+            for arm, s in arms.items()
+        ],  # fmt: skip
+        title="epochs to a training error, one number per seed",
+        note=f"'-': not within {result['config']['epochs']} epochs (or diverged).",
+    )
+    blocked = Table(
+        ("network", "conv layers 1-3 at the start", "after training"),
+        [
+            (
+                arm,
+                per_seed(s["blocked_at_start"], ".2f"),
+                per_seed(s["blocked_at_end"], ".2f") if s["blocked_at_end"] else "diverged",
+            )
+            for arm, s in arms.items()
+        ],  # fmt: skip
+        title="share of units passing no gradient, first seed",
+        note="tanh: derivative below 10% of its maximum; ReLU: input at or below 0.",
+    )
+    lost = [f"{arm} diverged at learning rate {', '.join(f'{lr:g}' for lr in rates)}"
+            for arm, rates in diverged_lrs(result).items()]  # fmt: skip
+    lines = verdict(result["summary"]).rstrip(".").split(". ")
+    return Report(
+        heading(result, "ReLU vs tanh"),
+        [speed, blocked],
+        [*lines, *([f"In the sweep: {'; '.join(lost)}."] if lost else [])],
+    )
+
+
+def claims(result: dict) -> Claims:
+    """What notebook 04 says about the result (section "ReLU vs tanh")."""
+    arms = result["summary"]["arms"]
+    speed = result["summary"]["relu_speedup"]["2012"]
+    relu, tanh = arms[arm_key("relu", "2012")], arms[arm_key("tanh", "2012")]
+    stuck = arms[arm_key("relu", "modern")]
+    finals = [e for e in stuck["final_train_error"] if e is not None]
+
+    def times(level):
+        return speed[level] is not None and speed[level] >= 1.5
+
+    return Claims(
+        [
+            Claim(
+                "2012 init: to the paper's 25% training error both arrive in the same epoch",
+                f"ReLU {fmt(speed['0.25'], '.1f')}x sooner",
+                speed["0.25"] == 1.0,
+            ),
+            Claim(
+                "2012 init: to 15% ReLU needs at most two thirds of tanh's epochs",
+                f"{fmt(speed['0.15'], '.1f')}x",
+                times("0.15"),
+            ),
+            Claim(
+                "2012 init: to 10% ReLU is as clearly sooner, or tanh does not get there in "
+                "every seed",
+                f"{fmt(speed['0.1'], '.1f')}x",
+                times("0.1") or tanh["mean_epochs_to"]["0.1"] is None,
+            ),
+            Claim(
+                "2012 init: ReLU reaches 10% in every seed",
+                f"epochs {per_seed(relu['epochs_to']['0.1'])}",
+                None not in relu["epochs_to"]["0.1"],
+            ),
+            Claim(
+                "fed 0-255 inputs, most of tanh's first layer is saturated from the start",
+                f"{tanh['blocked_at_start'][0]:.2f} of its units",
+                tanh["blocked_at_start"][0] > 0.5,
+            ),
+            Claim(
+                "modern init: the ReLU network never reaches 25% training error",
+                f"epochs {per_seed(stuck['epochs_to']['0.25'])}",
+                all(e is None for e in stuck["epochs_to"]["0.25"]),
+            ),
+            Claim(
+                "modern init: its training error stays near chance (above 0.8) in every seed",
+                "final errors " + ", ".join(f"{e:.3f}" for e in finals),
+                len(finals) == stuck["seeds"] and min(finals) > 0.8,
+            ),
+            Claim(
+                "modern init: its last convolution ends with (almost) every unit at zero",
+                f"{fmt((stuck['blocked_at_end'] or [None])[-1], '.2f')} of its units",
+                bool(stuck["blocked_at_end"]) and stuck["blocked_at_end"][-1] > 0.95,
+            ),
+        ]
+    )

@@ -14,8 +14,14 @@ An experiment module (one per experiment, in this package) defines
     train(config, settings, data, checkpoint) -> dict
                                  one run (JSON-able: histories, metrics); ``fit`` writes its
                                  checkpoint, so an interrupted run resumes where it stopped
+    planned_runs(config) -> int  how many runs ``plan`` will have asked for in the end
     summarize(result) -> dict    the conclusions the notebook states, computed from the runs
     verdict(summary) -> str      those conclusions in a sentence (reference and live alike)
+    report(result) -> Report     what the notebook shows: a heading, small tables, the verdict
+    claims(result) -> Claims     the statements the notebook's prose makes about the result,
+                                 each with its figure and whether it holds (``reporting``)
+
+Run keys (the names of runs in a result) are built by the experiment's module alone.
 
 A run may also return its trained weights as ``"state_dict"``: they are kept beside the result,
 all runs in one file (``NAME.pt``, tensors only, named ``"<run key>/<parameter>"``), with its
@@ -39,6 +45,7 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -117,11 +124,13 @@ def check_current(result: dict) -> None:
 
 
 def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
-                   work: str | Path | None = None, progress: bool = True,
+                   work: str | Path | None = None, progress: bool | Callable = True,
                    store: bool = True) -> dict:  # fmt: skip
     """Run every planned run of ``name`` at ``budget`` that has not finished yet, then write the
     result (see the module docstring for where) and return it. ``store=False``: start afresh in
-    a temporary folder and write nothing (a notebook's live rerun)."""
+    a temporary folder and write nothing (a notebook's live rerun). ``progress``: a line per
+    run, nothing (False), or a function called with each run's key as it starts and with None
+    when all have finished (``course.experiments.live``'s progress bar)."""
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {list(BUDGETS)}, got {budget!r}")
     if not store:
@@ -143,7 +152,9 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
         if not todo:
             break
         key, settings = todo[0]
-        if progress:
+        if callable(progress):
+            progress(key)
+        elif progress:
             print(f"{name} ({budget}): {key} ... {len(todo)} to go in this stage", flush=True)
         run_started = time.perf_counter()
         checkpoint = work / (_file_stem(key) + ".pt")
@@ -155,6 +166,8 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
         trained = True
         _write_json(done_file, done)
         checkpoint.unlink(missing_ok=True)  # the run is in finished.json now
+    if callable(progress):
+        progress(None)
     done["seconds"] += time.perf_counter() - started
     if trained or "provenance" not in done:  # else: only summarized again, by newer code
         done["provenance"] = provenance(data, done["seconds"])
@@ -175,7 +188,7 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
     if weights:
         result["weights"] = _store_weights(weights, Path(out).with_suffix(".pt"))
     _write_json(Path(out), result)
-    if progress:
+    if progress is True:
         print(f"wrote {out}")
     return result
 

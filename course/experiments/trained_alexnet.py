@@ -1,6 +1,6 @@
 """What a trained AlexNet learned (notebook 03): its weights, kept, and its errors, counted.
 
-The network and the training are notebook 08's AlexNet (``architectures``: the CPU-sized
+The network and the training are notebook 09's AlexNet (``architectures``: the CPU-sized
 ``alexnet_small`` at half width without LRN, Fashion-MNIST resized to 32x32, AdamW, random crops
 and mirroring, seed 0), in two arms that differ only in how the first layer starts:
 

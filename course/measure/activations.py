@@ -1,5 +1,5 @@
 """What the activations of a network do, layer by layer: how many units are saturated and how
-much gradient reaches them, at one moment or recorded during training (notebook 06).
+much gradient reaches them, at one moment or recorded during training (notebook 07).
 
     profile = layer_profile(model, nn.Sigmoid, x, y, "sigmoid")  # {"saturated": [..], ...}
     record = record_training(model, images, labels, steps=200, every=10)

@@ -1,4 +1,4 @@
-"""A plain ten-layer CNN for the batch-norm experiments (notebook 06): 3x3 convolutions, the
+"""A plain ten-layer CNN for the batch-norm experiments (notebook 07): 3x3 convolutions, the
 activation of your choice, batch norm on or off, nothing else (no shortcuts, no dropout).
 
     model = plain_cnn(batch_norm=True, activation=nn.Tanh)     # (N, 1, 28, 28) -> (N, 10)

@@ -26,7 +26,7 @@ Entry = tuple[str, tuple[str, ...], Callable[[], Figure]]
 
 @cache
 def _records():
-    """Every architecture of notebook 08, measured without timing (about 20 s); the latency is
+    """Every architecture of notebook 09, measured without timing (about 20 s); the latency is
     a stand-in proportional to MACs (25 GMACs/s)."""
     from dataclasses import replace
 
@@ -198,9 +198,9 @@ def entries() -> list[Entry]:
         ("02 boxes", ("plot_boxes",), boxes),
         ("02 class samples", ("plot_class_samples",), class_samples),
         ("02 ilsvrc", ("plot_ilsvrc",), imagenet_plots.plot_ilsvrc),
-        ("03 relu vs tanh", ("plot_relu_vs_tanh",),
+        ("04 relu vs tanh", ("plot_relu_vs_tanh",),
          lambda: experiment_plots.plot_relu_vs_tanh(load_results("relu_vs_tanh"))),
-        ("03 dropout", ("plot_dropout",),
+        ("04 dropout", ("plot_dropout",),
          lambda: experiment_plots.plot_dropout(load_results("dropout"))),
         ("03 history", ("plot_history",),
          lambda: history_plots.plot_history(
@@ -221,57 +221,57 @@ def entries() -> list[Entry]:
         ("03 mistakes", ("plot_mistakes",), mistakes),
         ("03 feature maps", ("plot_feature_maps", "FeatureMapExplorer.draw"), feature_explorer),
         ("03 top classes", ("plot_top_classes",), top_classes),
-        ("04 parameters per layer", ("plot_parameters_per_layer",),
+        ("05 parameters per layer", ("plot_parameters_per_layer",),
          lambda: summary_plots.plot_parameters_per_layer(
              vgg16_rows, [f"conv{i + 1}" for i in range(13)] + ["fc6", "fc7", "fc8"],
              title="VGG-16: parameters per layer")),
-        ("04 textures", ("plot_textures",), textures),
-        ("04 fc vs gap", ("plot_fc_vs_gap",),
+        ("05 textures", ("plot_textures",), textures),
+        ("05 fc vs gap", ("plot_fc_vs_gap",),
          lambda: experiment_plots.plot_fc_vs_gap(load_results("fc_vs_gap"))),
-        ("05 inception blocks", ("plot_inception_blocks", "plot_inception_block"),
+        ("06 inception blocks", ("plot_inception_blocks", "plot_inception_block"),
          lambda: inception_plots.plot_inception_blocks(
              {"naive (Figure 2a)": InceptionNaive(192, c1, c3, c5),
               "with 1x1 bottlenecks (Figure 2b)": Inception(192, c1, r3, c3, r5, c5, proj)},
              in_channels=192)),
-        ("05 branch maps", ("plot_branch_maps",),
+        ("06 branch maps", ("plot_branch_maps",),
          lambda: inception_plots.plot_branch_maps(
              Inception(192, c1, r3, c3, r5, c5, proj).eval(),
              torch.randn(1, 192, 28, 28, generator=torch.Generator().manual_seed(0)))),
-        ("05 aux classifiers", ("plot_aux_classifiers",),
+        ("06 aux classifiers", ("plot_aux_classifiers",),
          lambda: experiment_plots.plot_aux_classifiers(load_results("aux_classifiers"))),
-        ("06 saturating activations", ("plot_saturating_activations",),
+        ("07 saturating activations", ("plot_saturating_activations",),
          batchnorm_plots.plot_saturating_activations),
-        ("06 layer profile", ("plot_layer_profile",),
+        ("07 layer profile", ("plot_layer_profile",),
          lambda: batchnorm_plots.plot_layer_profile(layer_profiles(), title="ten layers")),
-        ("06 input shift", ("plot_input_shift",),
+        ("07 input shift", ("plot_input_shift",),
          lambda: batchnorm_plots.plot_input_shift(_runs_of_random_activations(),
                                                   [0, 100, 200, 300], "tanh 8", 3)),  # fmt: skip
-        ("06 explorer", ("ShiftExplorer.draw",), shift_explorer),
-        ("06 batch norm", ("plot_batch_norm",),
+        ("07 explorer", ("ShiftExplorer.draw",), shift_explorer),
+        ("07 batch norm", ("plot_batch_norm",),
          lambda: experiment_plots.plot_batch_norm(load_results(bn))),
-        ("06 inception bn", ("plot_inception_bn",),
+        ("07 inception bn", ("plot_inception_bn",),
          lambda: experiment_plots.plot_inception_bn(load_results("inception_bn"))),
-        ("07 degradation", ("plot_degradation",), lambda: experiment_plots.plot_degradation(deg)),
-        ("07 training errors", ("plot_training_errors",),
+        ("08 degradation", ("plot_degradation",), lambda: experiment_plots.plot_degradation(deg)),
+        ("08 training errors", ("plot_training_errors",),
          lambda: resnet_plots.plot_training_errors(
              {k.split(",")[0]: _history(r) for k, r in deg["runs"].items()
               if k.endswith("seed 0")})),
-        ("07 blocks", ("plot_blocks", "draw_block"),
+        ("08 blocks", ("plot_blocks", "draw_block"),
          lambda: resnet_plots.plot_blocks({
              "basic block, 64 channels": BasicBlock(64, 64),
              "bottleneck, 256 channels (width 64)": Bottleneck(256, 64),
              "basic block, 256 channels": BasicBlock(256, 256)})),
-        ("07 gradient norms", ("plot_gradient_norms", "GradientNormExplorer.draw"),
+        ("08 gradient norms", ("plot_gradient_norms", "GradientNormExplorer.draw"),
          gradient_explorer),
-        ("08 metrics", ("plot_metric",), lambda: compare_plots.plot_metric(_records(), "macs")),
-        ("08 tradeoffs", ("plot_tradeoffs",),
+        ("09 metrics", ("plot_metric",), lambda: compare_plots.plot_metric(_records(), "macs")),
+        ("09 tradeoffs", ("plot_tradeoffs",),
          lambda: compare_plots.plot_tradeoffs(_records(), "macs")),
-        ("08 costs", ("plot_costs",), lambda: compare_plots.plot_costs(_records())),
-        ("08 accuracy tradeoffs", ("plot_accuracy_tradeoffs",),
+        ("09 costs", ("plot_costs",), lambda: compare_plots.plot_costs(_records())),
+        ("09 accuracy tradeoffs", ("plot_accuracy_tradeoffs",),
          lambda: compare_plots.plot_accuracy_tradeoffs(_records())),
-        ("08 explorer", ("ArchitectureExplorer.draw",), architecture_explorer),
-        ("08 receptive fields", ("plot_receptive_fields",), receptive_fields),
-        ("08 architectures", ("plot_architectures",),
+        ("09 explorer", ("ArchitectureExplorer.draw",), architecture_explorer),
+        ("09 receptive fields", ("plot_receptive_fields",), receptive_fields),
+        ("09 architectures", ("plot_architectures",),
          lambda: experiment_plots.plot_architectures(load_results("architectures"))),
     ]  # fmt: skip
 

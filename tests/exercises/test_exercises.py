@@ -101,7 +101,7 @@ def test_invalid_task_is_refused():
         ConvParamsTask(6, 8, 3, groups=4)
 
 
-# --- The Inception block exercise (notebook 05) -------------------------------------------------
+# --- The Inception block exercise (notebook 06) -------------------------------------------------
 
 INCEPTION_ROWS = [
     (192, *INCEPTION_TABLE["3a"]),

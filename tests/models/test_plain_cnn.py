@@ -1,4 +1,4 @@
-"""The ten-layer plain CNN of notebook 06: its parameters counted by hand, its options."""
+"""The ten-layer plain CNN of notebook 07: its parameters counted by hand, its options."""
 
 import torch
 from torch import nn

@@ -1,4 +1,4 @@
-"""The plots moved out of notebooks 04, 06 and 08: what they draw is read back from the Figure."""
+"""The plots moved out of notebooks 05, 07 and 09: what they draw is read back from the Figure."""
 
 import matplotlib
 

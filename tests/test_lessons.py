@@ -79,7 +79,7 @@ def test_stored_outputs_fit_the_column(path):
             assert len(longest) <= MAX_OUTPUT_LINE, f"{len(longest)} characters: {longest}"
 
 
-@pytest.mark.parametrize("path", [*NOTEBOOKS, GLOSSARY], ids=[p.stem for p in [*NOTEBOOKS, GLOSSARY]])
+@pytest.mark.parametrize("path", [*NOTEBOOKS, GLOSSARY], ids=lambda p: p.stem)
 def test_nbval_markers_are_tags_not_comments(path):
     for cell in cells(path):
         assert "NBVAL_" not in source(cell), source(cell)

@@ -149,7 +149,8 @@ def test_describe_stored_runs(tmp_path):
 def test_short_cpu_names():
     assert runtime.short_cpu_name("Intel(R) Xeon(R) Processor") == "Intel Xeon"
     assert runtime.short_cpu_name("AMD EPYC 7B13 64-Core Processor") == "AMD EPYC 7B13"
-    assert runtime.short_cpu_name("Intel(R) Core(TM) i7-8550U CPU @ 1.80GHz") == "Intel Core i7-8550U"
+    laptop = "Intel(R) Core(TM) i7-8550U CPU @ 1.80GHz"
+    assert runtime.short_cpu_name(laptop) == "Intel Core i7-8550U"
     assert runtime.short_cpu_name("Apple M2") == "Apple M2"
 
 

@@ -1,4 +1,5 @@
-"""python -m course.experiments run NAME [--budget live] | list | time-live [NAME ...]"""
+"""python -m course.experiments run NAME [--budget live] | list | resummarize NAME |
+time-live [NAME ...]"""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("name", choices=[*EXPERIMENTS, "all"], metavar="NAME",
                      help=f"one of: {', '.join(EXPERIMENTS)}, or all")  # fmt: skip
     run.add_argument("--budget", choices=BUDGETS, default="live")
+    again = commands.add_parser(
+        "resummarize", help="summarize a stored reference result again with the current code "
+        "(its runs and provenance are kept)")  # fmt: skip
+    again.add_argument("name", choices=EXPERIMENTS, metavar="NAME")
     timing = commands.add_parser(
         "time-live", help="measure the live budgets on this (idle) machine, with and without "
         "bf16, for the notebooks' expected times (data/results/live_times.json)")  # fmt: skip
@@ -30,6 +35,12 @@ def main(argv: list[str] | None = None) -> None:
         from course.experiments.live import time_live
 
         time_live(args.names or EXPERIMENTS)
+        return
+    if args.command == "resummarize":
+        from course.experiments.runner import resummarize
+
+        resummarize(args.name)
+        print(f"summarized {args.name} again")
         return
     if args.command == "list":
         for name in EXPERIMENTS:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from course.experiments.common import fashion_mnist, finished, mean_and_spread
+from course.experiments.reporting import Claim, Claims, Report, Table, heading, mean_std
 from course.models import get_model
 from course.training import evaluate, fit
 
@@ -87,4 +88,105 @@ def verdict(summary: dict) -> str:
         f"({gap_change:+.3f}); final test loss {without['test_loss']['mean']:.3f} -> "
         f"{with_['test_loss']['mean']:.3f} ({loss_change:+.3f}); test accuracy "
         f"{without['test_acc']['mean']:.3f} -> {with_['test_acc']['mean']:.3f}"
+    )
+
+
+def planned_runs(config: dict) -> int:
+    return len(config["p"]) * len(config["seeds"])
+
+
+def after_the_loss_minimum(result: dict, p: float) -> list[dict]:
+    """Per seed at dropout ``p``: the epoch of the lowest test loss, the test accuracy there and
+    after the last epoch (over-fitting: does the accuracy fall as the loss climbs again?)."""
+    out = []
+    for seed in result["config"]["seeds"]:
+        run = result["runs"].get(run_key(p, seed))
+        if run is None:
+            continue
+        losses, accs = run["history"]["val_loss"], run["history"]["val_acc"]
+        lowest = min(range(len(losses)), key=losses.__getitem__)
+        out.append({"seed": seed, "epoch": lowest + 1, "acc_there": accs[lowest],
+                    "final_acc": accs[-1]})  # fmt: skip
+    return out
+
+
+def report(result: dict) -> Report:
+    """Per dropout rate, over seeds: training and test accuracy (both in evaluation mode), their
+    gap, the final and the lowest test loss; per seed without dropout, the test accuracy at the
+    lowest test loss and at the end."""
+    summary = result["summary"]
+    rates = Table(
+        ("dropout", "train acc", "test acc", "gap", "final test loss", "lowest test loss"),
+        [
+            (
+                p,
+                *(
+                    mean_std(s[k])
+                    for k in ("train_acc", "test_acc", "gap", "test_loss", "best_test_loss")
+                ),
+            )
+            for p, s in summary.items()
+        ],  # fmt: skip
+        title="mean ± standard deviation over seeds; accuracies in evaluation mode",
+    )
+    seeds = Table(
+        ("seed", "lowest test loss at epoch", "test acc there", "test acc at the end"),
+        [
+            (r["seed"], r["epoch"], f"{r['acc_there']:.3f}", f"{r['final_acc']:.3f}")
+            for r in after_the_loss_minimum(result, 0.0)
+        ],  # fmt: skip
+        title="without dropout: the test accuracy after the test loss's lowest point",
+    )
+    return Report(heading(result, "Dropout"), [rates, seeds], verdict(summary).split("; "))
+
+
+def claims(result: dict) -> Claims:
+    """What notebook 04 says about the result (section "Dropout")."""
+    summary = result["summary"]
+    no, yes = summary.get("0"), summary.get("0.5")
+    if no is None or yes is None:
+        return Claims([Claim("both dropout rates were trained", f"rates {list(summary)}", False)])
+    later = after_the_loss_minimum(result, 0.0)
+    rose = [r["final_acc"] - r["acc_there"] for r in later]
+    return Claims(
+        [
+            Claim(
+                "without dropout the network learns the training images by heart",
+                f"training accuracy {no['train_acc']['mean']:.3f}",
+                no["train_acc"]["mean"] > 0.99,
+            ),
+            Claim(
+                "without dropout the test loss climbs well above its lowest point",
+                f"{no['best_test_loss']['mean']:.3f} -> {no['test_loss']['mean']:.3f}",
+                no["test_loss"]["mean"] > no["best_test_loss"]["mean"] + 0.1,
+            ),
+            Claim(
+                "without dropout the test accuracy still rises after the test loss's lowest "
+                "point, in every seed",
+                "by " + ", ".join(f"{d:+.3f}" for d in rose),
+                bool(rose) and min(rose) > 0,
+            ),
+            Claim(
+                "with dropout the final test loss stays far lower",
+                f"{yes['test_loss']['mean']:.3f} vs {no['test_loss']['mean']:.3f}",
+                yes["test_loss"]["mean"] < no["test_loss"]["mean"] - 0.1,
+            ),
+            Claim(
+                "dropout narrows the gap between training and test accuracy",
+                f"{no['gap']['mean']:.3f} -> {yes['gap']['mean']:.3f}",
+                yes["gap"]["mean"] < no["gap"]["mean"],
+            ),
+            Claim(
+                "the gap narrows mostly because training accuracy falls, not because test accuracy "
+                "rises",
+                f"{no['train_acc']['mean']:.3f} -> {yes['train_acc']['mean']:.3f}",
+                no["train_acc"]["mean"] - yes["train_acc"]["mean"]
+                > abs(no["test_acc"]["mean"] - yes["test_acc"]["mean"]),
+            ),
+            Claim(
+                "test accuracy is about the same with and without dropout (within 2 points)",
+                f"{no['test_acc']['mean']:.3f} vs {yes['test_acc']['mean']:.3f}",
+                abs(yes["test_acc"]["mean"] - no["test_acc"]["mean"]) < 0.02,
+            ),
+        ]
     )

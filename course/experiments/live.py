@@ -121,10 +121,11 @@ def expected_time(name: str, budget: str) -> str:
     cpu = f"{machine['cores']}-core {short_cpu_name(machine['cpu'])}"
     with_bf16, without = measured.get("bf16"), measured.get("fp32")
     if describe_machine()["native_bf16"] and with_bf16:
-        text = f"about {_duration(with_bf16)} on a {cpu} with bf16, as this CPU has"
-    else:
-        text = f"about {_duration(without)} on a {cpu} in float32, as this CPU computes"
-    return text + " (a GPU takes less)"
+        return f"about {_duration(with_bf16)} on a {cpu} with bf16 instructions, as this CPU has"
+    return (
+        f"about {_duration(without)} on a {cpu} computing in float32, as a CPU without bf16 "
+        f"instructions does (less on a GPU)"
+    )
 
 
 def _duration(seconds: float) -> str:

@@ -34,14 +34,21 @@ def _text_of(value) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    """A small table of formatted values: the first column left-aligned, the others right."""
+    """A small table of formatted values: the first column left-aligned, the others right
+    (``align``: one letter per column, "l" or "r", to choose otherwise)."""
 
     columns: Sequence[str]
     rows: Sequence[Sequence]
     title: str = ""
     note: str = ""  # one or two sentences under the table: units, what "-" means
+    align: str = ""
 
     def __post_init__(self):
+        if not self.align:
+            object.__setattr__(self, "align", "l" + "r" * (len(self.columns) - 1))
+        if len(self.align) != len(self.columns) or set(self.align) - {"l", "r"}:
+            raise ValueError(f"align must give 'l' or 'r' for each of the {len(self.columns)} "
+                             f"columns, got {self.align!r}")  # fmt: skip
         for row in self.rows:
             if len(row) != len(self.columns):
                 raise ValueError(
@@ -55,9 +62,9 @@ class Table:
         widths = [max(len(row[i]) for row in cells) for i in range(len(self.columns))]
         lines = [self.title] if self.title else []
         for n, row in enumerate(cells):
-            first = row[0].ljust(widths[0])
-            rest = [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
-            lines.append("  ".join([first, *rest]).rstrip())
+            padded = [cell.ljust(w) if a == "l" else cell.rjust(w)
+                      for cell, w, a in zip(row, widths, self.align, strict=True)]  # fmt: skip
+            lines.append("  ".join(padded).rstrip())
             if n == 0:
                 lines.append("  ".join("-" * w for w in widths))
         if self.note:
@@ -65,11 +72,16 @@ class Table:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(_text_of(c))}</th>" for c in self.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_text_of(c))}</td>" for c in row) + "</tr>"
-            for row in self.rows
-        )
+        side = {"l": "left", "r": "right"}
+
+        def cells(row, tag):
+            return "".join(
+                f'<{tag} style="text-align: {side[a]}">{html.escape(_text_of(c))}</{tag}>'
+                for c, a in zip(row, self.align, strict=True)
+            )
+
+        head = cells(self.columns, "th")
+        body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in self.rows)
         caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
         note = f"<p><small>{html.escape(self.note)}</small></p>" if self.note else ""
         return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"

@@ -26,6 +26,7 @@ from torch.nn.functional import cosine_similarity
 from course.data import FASHION_MNIST_CLASSES
 from course.experiments import architectures
 from course.experiments.common import fashion_mnist_32, finished
+from course.experiments.reporting import Claim, Claims, Report, Table, heading
 from course.measure.kernels import neighbour_correlation
 from course.measure.predictions import class_scores, confusion_matrix, most_confused, top_k_error
 from course.training import fit
@@ -161,3 +162,159 @@ def verdict(summary: dict) -> str:
             f"{k['vertical_correlation']:.2f} (vertical)"
         )
     return "; ".join(parts)
+
+
+def planned_runs(config: dict) -> int:
+    return len(ARMS)
+
+
+UPPER_BODY = ("T-shirt/top", "Pullover", "Coat", "Shirt")
+SHOES = ("Sandal", "Sneaker", "Ankle boot")
+
+
+def share_within(matrix: list[list[int]], group: tuple[str, ...]) -> dict[str, float]:
+    """Per class of ``group``: the share of its errors that went to another class of the group."""
+    index = [FASHION_MNIST_CLASSES.index(c) for c in group]
+    out = {}
+    for c, i in zip(group, index, strict=True):
+        wrong = sum(matrix[i]) - matrix[i][i]
+        within = sum(matrix[i][j] for j in index) - matrix[i][i]
+        out[c] = within / wrong if wrong else 1.0
+    return out
+
+
+def report(result: dict) -> Report:
+    """The first-layer kernels before and after training, the test errors, and which classes
+    each arm confuses."""
+    arms = result["summary"]["arms"]
+    kernels = Table(
+        ("arm", "", "cosine to the start", "neighbours: across", "down"),
+        [
+            (
+                arm if when == "initialization" else "",
+                when,
+                f"{s['cosine_to_initialization']:.2f}" if when == "trained" else "",
+                f"{s['conv1'][when]['horizontal_correlation']:.2f}",
+                f"{s['conv1'][when]['vertical_correlation']:.2f}",
+            )
+            for arm, s in arms.items()
+            for when in ("initialization", "trained")
+        ],  # fmt: skip
+        title="the first layer's kernels",
+        align="llrrr",
+        note="cosine: between each kernel before and after training, averaged (1: it still "
+        "points where it started); neighbours: the correlation of adjacent weights (0: noise).",
+    )
+    errors = Table(
+        ("arm", "top-1 error", "top-5 error", "test accuracy during training"),
+        [
+            (arm, f"{s['top1_error']:.2%}", f"{s['top5_error']:.2%}", f"{s['final_val_acc']:.4f}")
+            for arm, s in arms.items()
+        ],  # fmt: skip
+        title=f"errors on {next(iter(arms.values()))['test_images']:,} test images",
+    )
+    arm = list(ARMS)[1]
+    pairs = Table(
+        ("classes", "images", "first as second", "second as first"),
+        [
+            (" / ".join(p["pair"]), p["total"], p["a_as_b"], p["b_as_a"])
+            for p in arms[arm]["most_confused"]
+        ],  # fmt: skip
+        title=f"{arm}: the pairs mistaken for each other most often",
+    )
+    hardest = sorted(arms[arm]["class_error"].items(), key=lambda kv: -kv[1])
+    return Report(
+        heading(result, "Trained AlexNet"),
+        [kernels, errors, pairs],
+        [
+            f"{arm}: error per class, hardest first: "
+            + ", ".join(f"{c} {e:.1%}" for c, e in hardest)
+        ],  # fmt: skip
+    )
+
+
+def claims(result: dict) -> Claims:
+    """What notebook 03 says about the result (section "What the trained network learned")."""
+    from course.experiments.runner import load_results
+
+    he, small = (result["summary"]["arms"][arm] for arm in ARMS)
+    seed = result["config"]["seed"]
+    ours = result["runs"][run_key(list(ARMS)[0], seed)]["history"]["val_acc"]
+    theirs = load_results("architectures")["runs"].get(architectures.run_key(NETWORK, seed), {})
+    theirs = theirs.get("history", {}).get("val_acc")
+
+    def largest_correlation(s: dict, when: str) -> float:
+        return max(abs(s["conv1"][when]["horizontal_correlation"]),
+                   abs(s["conv1"][when]["vertical_correlation"]))  # fmt: skip
+
+    matrix = result["runs"][run_key(list(ARMS)[1], seed)]["test"]["confusion"]
+    within = {**share_within(matrix, UPPER_BODY), **share_within(matrix, SHOES)}
+    errors = small["class_error"]
+    pairs = [p["pair"] for p in small["most_confused"]]
+    return Claims(
+        [
+            Claim(
+                "the He arm is notebook 09's stored AlexNet run: the same test accuracy after "
+                "every epoch",
+                f"last epoch {ours[-1]:.4f}",
+                ours == theirs,
+            ),
+            Claim(
+                "at the start both arms' kernels are noise (neighbour correlation near 0)",
+                f"at most {max(largest_correlation(s, 'initialization') for s in (he, small)):.2f}",
+                max(largest_correlation(s, "initialization") for s in (he, small)) < 0.1,
+            ),
+            Claim(
+                "with He's start, the trained kernels still point almost where they started",
+                f"cosine {he['cosine_to_initialization']:.2f}",
+                he["cosine_to_initialization"] > 0.9,
+            ),
+            Claim(
+                "with He's start, the trained kernels are as uncorrelated as at the start",
+                f"neighbour correlation at most {largest_correlation(he, 'trained'):.2f}",
+                largest_correlation(he, "trained") < 0.1,
+            ),
+            Claim(
+                "started small, the trained kernels point elsewhere",
+                f"cosine {small['cosine_to_initialization']:.2f}",
+                small["cosine_to_initialization"] < 0.6,
+            ),
+            Claim(
+                "started small, the trained kernels' neighbouring weights are correlated: smooth "
+                "patterns",
+                f"{small['conv1']['trained']['horizontal_correlation']:.2f} across, "
+                f"{small['conv1']['trained']['vertical_correlation']:.2f} down",
+                min(small["conv1"]["trained"].values()) > 0.3,
+            ),
+            Claim(
+                "both arms end less than half a point apart in test accuracy",
+                f"{he['final_val_acc']:.4f} vs {small['final_val_acc']:.4f}",
+                abs(he["final_val_acc"] - small["final_val_acc"]) < 0.005,
+            ),
+            Claim(
+                "the float32 top-1 error and the accuracy fit measured differ by a few images",
+                f"{1 - small['top1_error']:.4f} vs {small['final_val_acc']:.4f}",
+                all(abs(1 - s["top1_error"] - s["final_val_acc"]) <= 1e-3 for s in (he, small)),
+            ),
+            Claim(
+                "shirts are the hardest class",
+                f"{errors['Shirt']:.1%} error",
+                max(errors, key=errors.get) == "Shirt",
+            ),
+            Claim(
+                "all three pairs mistaken most often have a shirt in them",
+                "; ".join(" / ".join(p) for p in pairs),
+                len(pairs) == 3 and all("Shirt" in p for p in pairs),
+            ),
+            Claim(
+                "most errors of each upper-body garment and each shoe stay within its group",
+                f"at least {min(within.values()):.0%} of a class's errors",
+                min(within.values()) > 0.5,
+            ),
+            Claim(
+                "trousers and bags are almost always right (under 2% error)",
+                f"{errors['Trouser']:.1%}, {errors['Bag']:.1%}",
+                errors["Trouser"] < 0.02 and errors["Bag"] < 0.02,
+            ),
+        ]
+    )

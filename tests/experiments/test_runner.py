@@ -35,7 +35,13 @@ def test_a_fast_run_writes_a_complete_result(name, tmp_path):
     for run in result["runs"].values():
         assert run.get("diverged") or len(run["history"]["epoch"]) == config["epochs"]
     assert result["summary"] == experiment(name).summarize(result)
+    assert len(result["runs"]) == experiment(name).planned_runs(config)
     check_current(result)  # made just now: current
+    # what a notebook's rerun shows of it: its report, and which statements hold (none raises)
+    from course.experiments.live import compare_with_reference
+
+    shown = str(compare_with_reference(result))
+    assert "what this run changes" in shown and "statements the text makes" in shown
 
 
 def test_an_interrupted_experiment_resumes_without_redoing_finished_runs(tmp_path, monkeypatch):
@@ -102,6 +108,7 @@ def test_stored_reference_results_are_current(name):
     result = load_results(name)  # raises StaleResult if the definition changed since
     assert result["budget"] == "reference" and not result["provenance"]["uncommitted_changes"]
     assert result["summary"] == experiment(name).summarize(result)
+    assert len(result["runs"]) == experiment(name).planned_runs(result["config"])
 
 
 def test_mcnemar_matches_an_exact_binomial_test():

@@ -1,0 +1,98 @@
+"""Every statement a notebook makes about a stored reference result holds for that result, and
+fails when a stored number it rests on is changed (each experiment's ``claims``); every report
+fits the notebook column, as text and as HTML."""
+
+import copy
+import html.parser
+
+import pytest
+
+from course.experiments import EXPERIMENTS, load_results
+from course.experiments.reporting import WIDTH
+from course.experiments.runner import experiment
+
+
+@pytest.fixture(scope="module")
+def stored():
+    return {name: load_results(name) for name in EXPERIMENTS}
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_statement_of_the_text_holds_for_the_stored_result(name, stored):
+    claims = experiment(name).claims(stored[name])
+    assert len(claims) >= 3
+    assert claims.all_hold, claims.details()
+    assert str(claims).startswith(f"✓ All {len(claims)} statements")
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_the_report_fits_the_notebook_column(name, stored):
+    report = experiment(name).report(stored[name])
+    text = str(report)
+    assert max(len(line) for line in text.splitlines()) <= WIDTH, text
+    assert len(report.verdict) <= 8 and report.tables
+
+    class Tags(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open = []
+
+        def handle_starttag(self, tag, attrs):
+            self.open.append(tag)
+
+        def handle_endtag(self, tag):
+            assert self.open.pop() == tag
+
+    tags = Tags()
+    tags.feed(report._repr_html_())
+    assert not tags.open  # well formed: every tag closed in order
+
+
+def relu_vs_tanh_saturation(result):
+    from course.experiments import relu_vs_tanh as m
+
+    lr = result["summary"]["arms"][m.arm_key("tanh", "2012")]["best_lr"]
+    result["runs"][m.run_key("tanh", "2012", lr, 0)]["at_init"]["saturated"][0] = 0.2
+    return "most of tanh's first layer is saturated"
+
+
+def dropout_accuracy_falls(result):
+    from course.experiments import dropout as m
+
+    result["runs"][m.run_key(0.0, 1)]["history"]["val_acc"][-1] = 0.80
+    return "test accuracy still rises"
+
+
+def tta_one_seed_worse(result):
+    from course.experiments import tta as m
+
+    result["runs"][m.run_key(1)]["test"]["ten_crop"]["acc"] = 0.89
+    return "in every seed"
+
+
+def trained_alexnet_not_reproduced(result):
+    from course.experiments import trained_alexnet as m
+
+    result["runs"][m.run_key(list(m.ARMS)[0], 0)]["history"]["val_acc"][3] += 0.001
+    return "stored AlexNet run"
+
+
+# A stored number changed on purpose, and the statement that must then fail.
+TAMPERED = {
+    "relu_vs_tanh": relu_vs_tanh_saturation,
+    "dropout": dropout_accuracy_falls,
+    "tta": tta_one_seed_worse,
+    "trained_alexnet": trained_alexnet_not_reproduced,
+}
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_a_changed_stored_number_makes_its_statement_fail(name, stored):
+    assert name in TAMPERED, f"no tampering test for {name}"
+    result = copy.deepcopy(stored[name])
+    fragment = TAMPERED[name](result)
+    module = experiment(name)
+    result["summary"] = module.summarize(result)
+    failed = [c.statement for c in module.claims(result).failed]
+    assert any(fragment in s for s in failed), (fragment, failed)
+    assert not experiment(name).claims(stored[name]).failed  # the stored result is untouched

@@ -242,7 +242,7 @@ def test_a_file_of_code_in_place_of_the_weights_is_refused_even_when_its_hash_ma
 
 
 def test_notebook_03s_imagenet_cells_run_with_stand_in_weights(stand_in_cache, monkeypatch):
-    """Section 7 of notebook 03 as a user with the weights runs it (stored outputs come from a
+    """Section 4 of notebook 03 as a user with the weights runs it (stored outputs come from a
     machine without them): the kernels sorted by colour, the top-5 classes of four photos."""
     import matplotlib
 

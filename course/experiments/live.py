@@ -52,7 +52,8 @@ def rerun(name: str, budget: str | None = None) -> Report:
     module = experiment(name)
     config = module.CONFIGS[budget]
     total = module.planned_runs(config)
-    print(f"{total} training runs; {expected_time(name, budget)}.", flush=True)
+    print(f"{total} training run{'s' if total != 1 else ''}; {expected_time(name, budget)}.",
+          flush=True)  # fmt: skip
     bar = _bar(total, name)
     try:
         result = run_experiment(name, budget, store=False, progress=bar.run_started)

@@ -63,6 +63,11 @@ def run_key(arm: str, seed: int) -> str:
     return f"{arm}, seed {seed}"
 
 
+def stored_run(result: dict, arm: str) -> dict:
+    """The run of ``arm`` in ``result``: its history, ``preprocess`` and test figures."""
+    return result["runs"][run_key(arm, result["config"]["seed"])]
+
+
 def trained_model(arm: str) -> torch.nn.Module:
     """The arm's network with the weights its reference run trained, in evaluation mode."""
     from course.experiments.runner import load_results, trained_weights

@@ -118,9 +118,10 @@ def verdict(summary: dict) -> str:
     acc, seeds = summary["accuracy"], summary["per_seed"]
     gains = [s["accuracy"]["ten_crop"] - s["accuracy"]["none"] for s in seeds]
     worst_p = max(s["pairs"]["none vs ten_crop"]["p_value"] for s in seeds)
+    n = len(seeds)
     return (
         f"10 views {acc['ten_crop']['mean']:.4f} vs centre crop {acc['none']['mean']:.4f} "
-        f"(mean of {len(seeds)} seeds): ahead in {sum(g > 0 for g in gains)} of {len(seeds)} "
+        f"(mean of {n} seed{'s' if n != 1 else ''}): ahead in {sum(g > 0 for g in gains)} of {n} "
         f"seeds, by {', '.join(f'{g:+.4f}' for g in gains)}; McNemar's test on each seed's "
         f"{summary['test_images']:,} test images: p at most {worst_p:.1g}"
     )

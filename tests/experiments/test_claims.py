@@ -96,3 +96,23 @@ def test_a_changed_stored_number_makes_its_statement_fail(name, stored):
     failed = [c.statement for c in module.claims(result).failed]
     assert any(fragment in s for s in failed), (fragment, failed)
     assert not experiment(name).claims(stored[name]).failed  # the stored result is untouched
+
+
+def test_the_stored_weights_give_the_stored_errors():
+    """Notebook 03 recomputes the trained AlexNet's errors from its stored weights: on the full
+    test set they are the stored ones (the experiment measured them in float32, as here)."""
+    from course.data import load_fashion_mnist
+    from course.experiments import trained_alexnet as m
+    from course.measure.predictions import class_scores, top_k_error
+
+    test = load_fashion_mnist("test", verbose=False)
+    if len(test) != 10_000:
+        pytest.skip("the full Fashion-MNIST test set is not installed here")
+    result = load_results("trained_alexnet")
+    arm = list(m.ARMS)[1]
+    scores = class_scores(
+        m.trained_model(arm), test.images, m.stored_run(result, arm)["preprocess"]
+    )
+    stored = result["summary"]["arms"][arm]
+    assert abs(top_k_error(scores, test.labels, 1) - stored["top1_error"]) <= 5e-4
+    assert abs(top_k_error(scores, test.labels, 5) - stored["top5_error"]) <= 5e-4

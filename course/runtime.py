@@ -253,7 +253,7 @@ def describe_stored_runs(path: str | Path | None = None) -> str:
         bf16 = "with" if machine["native_bf16"] else "without"
         where = (
             f"a {machine['cores']}-core {short_cpu_name(machine['cpu'])} {bf16} bf16, PyTorch "
-            f"{machine['torch'].split('+')[0]}; Fashion-MNIST: {run['data']}"
+            f"{machine['torch'].split('+')[0]};\n  Fashion-MNIST: {run['data']}"
         )
         groups.setdefault(where, []).append(name[:2])
     lines = [

@@ -1,9 +1,9 @@
 """Helpers for tests/test_browser.py: JupyterLab and headless Chromium, started and stopped by
 PID, and the checks made on a notebook's widgets in a real browser.
 
-- ``widget_cells`` finds the widgets a notebook has: cells whose STORED outputs hold a widget
-  view (mime type ``application/vnd.jupyter.widget-view+json``), so a new notebook with widgets
-  is picked up without editing the tests.
+- ``widget_cells`` finds the widgets a notebook has by the cells' content (code ending in
+  ``<name>.widget``, or stored widget views), so a new notebook with widgets is picked up, and
+  cells may move, without editing the tests.
 - ``lab_server`` serves a temporary copy of ``notebooks/`` (outputs stripped, so every widget
   seen comes from the live kernel) on 127.0.0.1 with a random token.
 - ``chromium`` starts Debian's Chromium itself (so its PID is known) and connects Playwright to
@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -47,15 +48,37 @@ MAX_CONTROLS_TRIED = 5  # per widget, before declaring that nothing reacts
 
 # --- which notebooks have widgets ------------------------------------------------------------
 
+# A cell that shows a widget ends with an expression ``<name>.widget`` (the course's explorers)
+# or with ``display(<name>...)``; its name is what screenshots are called by.
+_SHOWS_WIDGET = re.compile(r"^(?:display\()?([A-Za-z_]\w*)(?:\.\w+)*\.widget\)?\s*$")
 
-def widget_cells(notebook: Path) -> dict[int, int]:
-    """Cell index -> number of widget views among that cell's stored outputs."""
+
+@dataclass(frozen=True)
+class WidgetCell:
+    index: int  # the cell's index in its notebook, as found when the test runs
+    views: int  # widget views it shows
+    name: str  # the variable it shows (or "cell<index>"), stable while cells move around
+
+
+def widget_cells(notebook: Path) -> list[WidgetCell]:
+    """The cells that show widgets, found by their content: the last line of the cell's code is
+    ``<name>.widget`` (or its STORED outputs hold a widget view, mime type
+    ``application/vnd.jupyter.widget-view+json``). No cell number is written down anywhere, so
+    cells may be added or moved without editing the tests."""
     cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
-    found = {}
+    found, names = [], set()
     for index, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        lines = [ln for ln in source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        shows = _SHOWS_WIDGET.match(lines[-1].strip()) if lines else None
         views = sum(WIDGET_MIME in out.get("data", {}) for out in cell.get("outputs", []))
-        if views:
-            found[index] = views
+        if shows or views:
+            name = shows.group(1) if shows else f"cell{index}"
+            name = name if name not in names else f"{name}-cell{index}"
+            names.add(name)
+            found.append(WidgetCell(index, max(views, 1), name))
     return found
 
 
@@ -127,6 +150,7 @@ class LabServer:
     token: str
     process: subprocess.Popen
     log: Path
+    root: Path  # the folder it serves: a notebook written there can be opened
 
     def api(self, method: str, path: str):
         request = urllib.request.Request(
@@ -170,7 +194,7 @@ def lab_server(root: Path, work: Path, env: dict[str, str]) -> Iterator[LabServe
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
                                    cwd=root, start_new_session=True)  # fmt: skip
-    server = LabServer(f"http://127.0.0.1:{port}", token, process, log)
+    server = LabServer(f"http://127.0.0.1:{port}", token, process, log, Path(root))
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -291,9 +315,9 @@ class WidgetCheckFailed(AssertionError):
 class LabPage:
     """A browser page with one notebook open in JupyterLab."""
 
-    def __init__(self, browser, server: LabServer, notebook: str):
+    def __init__(self, browser, server: LabServer, notebook: str, size=(1400, 1600)):
         self.server, self.notebook = server, notebook
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1600})
+        self.context = browser.new_context(viewport={"width": size[0], "height": size[1]})
         self.page = self.context.new_page()
         self.console_errors: list[str] = []
         self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
@@ -359,11 +383,11 @@ class LabPage:
         with an ellipsis or clipped: their content is wider than their box)."""
         return view.evaluate(_CUT_LABELS)
 
-    def check_reacts(self, view, cell: int, number: int, shots: Path) -> str:
-        """Move controls of the widget ``view`` (the cell's widget ``number``) one by one until
-        what the widget shows (outside the moved control) changes; screenshots it before and
-        after into ``shots``; returns a description of the control that worked."""
-        label = f"{Path(self.notebook).stem}-cell{cell}-widget{number}"
+    def check_reacts(self, view, label: str, shots: Path) -> str:
+        """Move controls of the widget ``view`` one by one until what the widget shows (outside
+        the moved control) changes; screenshots it before and after into ``shots`` as
+        ``<label>-before.png`` and ``<label>-after.png``; returns a description of the control
+        that worked."""
         view.screenshot(path=shots / f"{label}-before.png")
         tried = []
         for kind, selector in CONTROLS:
@@ -389,14 +413,14 @@ class LabPage:
                 finally:
                     control.evaluate("(n) => n.removeAttribute('data-course-control')")
         raise WidgetCheckFailed(
-            f"{self.notebook} cell {cell}, widget {number}: nothing it shows changed within "
+            f"{self.notebook}, widget {label}: nothing it shows changed within "
             f"{REACT_TIMEOUT_S} s after moving each of these controls: {tried or 'none found'}"
         )
 
 
 _CUT_LABELS = """(root) => [...root.querySelectorAll(
     '.widget-label, .widget-toggle-button, .widget-button, .widget-readout, '
-    + '.widget-dropdown select')]
+    + '.widget-dropdown select, .lm-TabBar-tabLabel')]
   // Inline elements (clientWidth 0) grow with their text: they cannot cut it.
   .filter((n) => n.offsetParent !== null && getComputedStyle(n).display !== 'inline')
   .filter((n) => {
@@ -464,3 +488,249 @@ def _move(kind: str, control) -> bool:
         return True
     control.click()  # a toggle button or a button
     return True
+
+
+# --- one widget driven through its states, its layout checked in each -------------------------
+
+# The layout of a widget view, measured the same way in every state. Each widget element gets
+# an id (data-course-id) the first time it is seen, so that its width can be compared across
+# states; pictures (img) are left out of the widths since their size follows the figure.
+_LAYOUT = """async (root) => {
+  const shown = (n) => n.getClientRects().length > 0 && getComputedStyle(n).visibility !== 'hidden';
+  const images = [...root.querySelectorAll('img')].filter(shown);
+  await Promise.all(images.map((i) => i.decode().catch(() => null)));  // decoded, or broken
+  let next = Number(root.dataset.courseNext || 0);
+  const name = (n) => {
+    const kind = [...n.classList].filter((c) => /^widget-(?!inline|container|box)/.test(c));
+    const label = n.querySelector(':scope > .widget-label');
+    const text = label ? label.textContent.trim() : '';
+    return (kind.join(' ') || n.className || n.tagName) + (text ? ` '${text}'` : '');
+  };
+  const widgets = [...root.querySelectorAll('.jupyter-widgets, .widget-toggle-buttons')]
+    .filter(shown);
+  const widths = {};
+  for (const n of widgets.filter((n) => n.tagName !== 'IMG')) {
+    if (!n.dataset.courseId) n.dataset.courseId = String(next++);
+    widths[n.dataset.courseId] = [name(n), Math.round(n.getBoundingClientRect().width)];
+  }
+  root.dataset.courseNext = String(next);
+  // Wider content than box: a scroll strip (boxes scroll) or text running out of its box.
+  const overflowing = [];
+  const texts = root.querySelectorAll('.widget-html-content, .widget-readout, .widget-label');
+  for (const n of new Set([root, ...widgets, ...texts])) {
+    if (!shown(n) || n.clientWidth === 0) continue;
+    if (n.scrollWidth > n.clientWidth + 1) {
+      overflowing.push(`${name(n)}: ${n.scrollWidth}px of content in ${n.clientWidth}px`);
+    }
+    const style = getComputedStyle(n);
+    if (/auto|scroll/.test(style.overflowY) && n.scrollHeight > n.clientHeight + 1) {
+      overflowing.push(`${name(n)}: scrolls, ${n.scrollHeight}px high in ${n.clientHeight}px`);
+    }
+  }
+  // Seen: inside each box around it that clips (a scrolling box shows only part of itself).
+  const seen = (n) => {
+    const box = n.getBoundingClientRect();
+    if (box.width === 0) return false;
+    for (let a = n.parentElement; a && a !== root.parentElement; a = a.parentElement) {
+      const clips = getComputedStyle(a).overflowX !== 'visible';
+      const r = a.getBoundingClientRect(), left = r.left + a.clientLeft;
+      if (clips && (box.left < left - 1 || box.right > left + a.clientWidth + 1)) return false;
+    }
+    return true;
+  };
+  const readouts = [...root.querySelectorAll('.widget-slider')].filter(shown).map((s) => {
+    const r = s.querySelector('.widget-readout');
+    const text = r ? r.textContent.trim() : '';
+    return {name: name(s), text, visible: !!r && shown(r) && seen(r)};
+  });
+  const broken = images.filter((i) => !i.getAttribute('src') || i.naturalWidth === 0)
+    .map((i) => name(i));
+  const wrappedButtons = [...root.querySelectorAll('.widget-toggle-buttons')].filter(shown)
+    .filter((t) => {
+      const parts = [...t.querySelectorAll('button, .widget-label')].filter(shown);
+      const tops = parts.map((b) => b.getBoundingClientRect().top);
+      return Math.max(...tops) - Math.min(...tops) > 4;  // not all on one row
+    }).map(name);
+  const messages = [...root.querySelectorAll('.widget-html-content')].filter(shown).map((h) => {
+    const only = h.children.length === 1 ? h.firstElementChild : null;  // a wrapping block?
+    const block = only && getComputedStyle(only).display === 'block' ? only : h;
+    const line = parseFloat(getComputedStyle(block).lineHeight) || 20;
+    return {text: h.textContent.replace(/\\s+/g, ' ').trim(),
+            lines: Math.round(block.getBoundingClientRect().height / line)};
+  });
+  return {widths, overflowing, readouts, broken, wrappedButtons, messages,
+          pictures: images.length};
+}"""
+
+# Marks the one control whose own label reads ``label`` (data-course-target); returns how many.
+_MARK = """(root, [selector, label]) => {
+  const marked = root.querySelectorAll('[data-course-target]');
+  marked.forEach((n) => n.removeAttribute('data-course-target'));
+  const found = [...root.querySelectorAll(selector)].filter((n) => {
+    const own = n.querySelector(':scope > .widget-label');
+    return own && own.textContent.trim() === label;
+  });
+  found.forEach((n) => n.setAttribute('data-course-target', ''));
+  return found.length;
+}"""
+
+# How many times the kernel went busy (counted from the first call), and whether it is idle now.
+_KERNEL_STATE = """() => {
+  const kernel = window.coursePanel.sessionContext.session.kernel;
+  if (window.courseBusyOf !== kernel) {
+    window.courseBusyOf = kernel;
+    window.courseBusy = 0;
+    kernel.statusChanged.connect((_, status) => { if (status === 'busy') window.courseBusy++; });
+  }
+  return [window.courseBusy, kernel.status === 'idle'];
+}"""
+
+
+class WidgetDriver:
+    """Drives one widget view the way a student does (keys on slider handles, typing, clicks)
+    and checks its layout after every step against its first state:
+
+    - every widget element keeps the width it first had (the control column does not shrink);
+    - nothing is wider than its box (no scroll strip, no text running out of its box);
+    - every slider shows its value, inside the slider;
+    - no picture is a broken image, and toggle buttons sit on one row with their label;
+    - no label, button or tab title is cut short;
+    - an expected message is shown, on several lines when it is long (it wraps).
+
+    Problems are collected (``problems``), each naming the widget and the state, with a
+    screenshot of every state in ``shots``."""
+
+    def __init__(self, page: LabPage, view, name: str, shots: Path):
+        self.page, self.view, self.name, self.shots = page, view, name, shots
+        self.first_widths: dict[str, tuple[str, int]] = {}
+        self.problems: list[str] = []
+        self.states = 0
+
+    # --- acting -------------------------------------------------------------------------------
+
+    def _control(self, label: str, selector: str = ".jupyter-widgets, .widget-toggle-buttons"):
+        found = self.view.evaluate(_MARK, [selector, label])
+        if found != 1:
+            raise WidgetCheckFailed(f"{self.name}: {found} controls labelled {label!r}")
+        return self.view.locator("[data-course-target]")
+
+    def _settle(self, before: str, busy_before: int, quiet_s: float = 0.3) -> None:
+        """Wait until the widget changed from ``before``, the kernel has answered (it went busy
+        since, and is idle) and the widget stayed the same for quiet_s (a slider's readout
+        changes at once, the picture after the kernel drew it)."""
+        deadline = time.monotonic() + REACT_TIMEOUT_S
+        last, still_since = before, time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            now = self.view.evaluate(_SNAPSHOT)
+            if now != last:
+                last, still_since = now, time.monotonic()
+            elif last != before and time.monotonic() - still_since >= quiet_s:
+                busy, idle = self.page.page.evaluate(_KERNEL_STATE)
+                if busy > busy_before and idle:
+                    return
+        raise WidgetCheckFailed(
+            f"{self.name}: no change answered by the kernel within {REACT_TIMEOUT_S} s"
+        )
+
+    def _do(self, action) -> None:
+        before, (busy, _) = self.view.evaluate(_SNAPSHOT), self.page.page.evaluate(_KERNEL_STATE)
+        action()
+        self._settle(before, busy)
+
+    def press(self, label: str, key: str, times: int = 1) -> None:
+        """Keys on the handle of the slider labelled ``label`` (ArrowRight, End, Home...)."""
+        self.press_all([(label, key)] * times)
+
+    def press_all(self, moves: list[tuple[str, str]]) -> None:
+        """A key on each slider handle in turn, (label, key) pairs, then the widget settles."""
+        handles = [
+            self._control(label, ".widget-slider").locator(".noUi-handle").first.element_handle()
+            for label, _ in moves
+        ]  # fmt: skip
+
+        def act():
+            for handle, (_, key) in zip(handles, moves, strict=True):
+                handle.focus()
+                handle.press(key)
+
+        self._do(act)
+
+    def type_value(self, label: str, text: str) -> None:
+        """Types ``text`` into the readout of the slider labelled ``label`` (as one can)."""
+        readout = self._control(label, ".widget-slider").locator(".widget-readout")
+
+        def act():
+            readout.click()
+            self.page.page.keyboard.press("Control+A")
+            self.page.page.keyboard.type(text)
+            self.page.page.keyboard.press("Enter")
+
+        self._do(act)
+
+    def type(self, label: str, text: str) -> None:
+        """Types ``text`` into the text box labelled ``label``, replacing what it held."""
+        box = self._control(label, ".widget-text").locator("input")
+        self._do(lambda: box.fill(text))
+
+    def choose(self, label: str, option: str | None = None, index: int | None = None) -> None:
+        """Chooses an option, by its text or index, in the dropdown or list labelled ``label``."""
+        select = self._control(label, ".widget-dropdown, .widget-select").locator("select")
+        choice = {"label": option} if option is not None else {"index": index}
+        self._do(lambda: select.select_option(**choice))
+
+    def choose_none(self, label: str) -> None:
+        """Unselects every option of the multiple-choice list labelled ``label``."""
+        select = self._control(label, ".widget-select-multiple").locator("select")
+        self._do(lambda: select.select_option([]))
+
+    def click(self, label: str, button: str) -> None:
+        """Clicks the toggle button ``button`` of the toggle buttons labelled ``label``."""
+        control = self._control(label, ".widget-toggle-buttons")
+        self._do(lambda: control.locator("button", has_text=button).first.click())
+
+    def click_button(self, text: str) -> None:
+        button = self.view.locator("button.widget-button", has_text=text).first
+        self._do(lambda: button.click())
+
+    def click_tab(self, index: int) -> None:
+        self.view.locator(".lm-TabBar-tab").nth(index).click()
+        time.sleep(0.3)  # no kernel round trip: the browser shows the other tab at once
+
+    # --- checking -----------------------------------------------------------------------------
+
+    def check(self, state: str, message: str | None = None, wraps: bool = False,
+              picture: bool | None = None) -> dict:  # fmt: skip
+        """Measure the layout in this state and note every problem. ``message``: a text the
+        widget must show (``wraps``: on several lines, for one longer than its box is wide);
+        ``picture``: whether a picture must show (True) or none may (False)."""
+        self.states += 1
+        slug = re.sub(r"[^a-z0-9]+", "-", state.lower())
+        shot = self.shots / f"{self.name}-{self.states:02d}-{slug}.png"
+        self.view.screenshot(path=shot)
+        layout = self.view.evaluate(_LAYOUT)
+        problems = []
+        for key, (what, width) in layout["widths"].items():
+            first = self.first_widths.setdefault(key, (what, width))
+            if abs(first[1] - width) > 1:
+                problems.append(f"{what} is {width}px wide, was {first[1]}px")
+        problems += layout["overflowing"]
+        problems += [
+            f"{r['name']} shows no value" for r in layout["readouts"]
+            if not r["visible"] or not r["text"]
+        ]  # fmt: skip
+        problems += [f"broken image: {b}" for b in layout["broken"]]
+        problems += [f"{t}: buttons on several rows" for t in layout["wrappedButtons"]]
+        problems += [f"cut short: {text!r}" for text in LabPage.cut_labels(self.view)]
+        if message is not None:
+            shown = [m for m in layout["messages"] if message in m["text"]]
+            if not shown:
+                problems.append(f"no message {message!r} shown")
+            elif wraps and shown[0]["lines"] < 2:
+                problems.append(f"message {message!r} does not wrap ({shown[0]['lines']} line)")
+        if picture is True and layout["pictures"] == 0:
+            problems.append("no picture shown")
+        if picture is False and layout["pictures"]:
+            problems.append(f"{layout['pictures']} picture(s) shown where none can be drawn")
+        self.problems += [f"{self.name}, {state}: {p} (see {shot})" for p in problems]
+        return layout

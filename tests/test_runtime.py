@@ -134,12 +134,12 @@ def test_describe_stored_runs(tmp_path):
     path.write_text(json.dumps({"notebooks": runs}))
     text = runtime.describe_stored_runs(path)
     assert text == (
-        "a 2-core Intel Xeon without bf16, PyTorch 2.9.0; "
-        "Fashion-MNIST: the embedded subset (6,000 ...)"
+        "a 2-core Intel Xeon without bf16, PyTorch 2.9.0;\n"
+        "  Fashion-MNIST: the embedded subset (6,000 ...)"
     )
     runs["05_vgg.ipynb"] = {"machine": {**machine, "native_bf16": True}, "data": "x"}
     path.write_text(json.dumps({"notebooks": runs}))
-    first, second = runtime.describe_stored_runs(path).splitlines()
+    first, _, second, _ = runtime.describe_stored_runs(path).splitlines()
     assert first.startswith("notebooks 03: a 2-core Intel Xeon without")
     assert second.startswith("notebooks 05: a 2-core Intel Xeon with bf16")
     with pytest.raises(FileNotFoundError, match="scripts/run_notebooks.py"):

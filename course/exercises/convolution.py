@@ -16,6 +16,14 @@ from course.exercises.base import Feedback, HintLadder, judge, read_number, with
 from course.measure.conv import ConvSpec, as_pair
 
 
+def indefinite_article(number: int) -> str:
+    """'an' before a number said with a vowel first (8, 11, 18, 80-89, 800-899, 8,000, 11,000),
+    else 'a': "a 44x44 input", "an 8x8 input"."""
+    digits = str(number)
+    leading = digits[: (len(digits) - 1) % 3 + 1]  # the group said first: 11 of 11,000
+    return "an" if leading[0] == "8" or leading in ("11", "18") else "a"
+
+
 @dataclass(frozen=True)
 class ConvParamsTask(HintLadder):
     """How many trainable parameters does this convolution layer have?"""
@@ -40,9 +48,9 @@ class ConvParamsTask(HintLadder):
         kh, kw = as_pair(self.kernel_size, "kernel_size")
         groups = f", groups={self.groups}" if self.groups > 1 else ""
         return (
-            f"A convolution layer has a {kh}x{kw} kernel, {self.in_channels} input channels, "
-            f"{self.out_channels} output channels{groups}, bias={self.bias}. "
-            f"How many trainable parameters does it have?"
+            f"A convolution layer has {indefinite_article(kh)} {kh}x{kw} kernel, "
+            f"{self.in_channels} input channels, {self.out_channels} output channels{groups}, "
+            f"bias={self.bias}.\nHow many trainable parameters does it have?"
         )
 
     def _answer(self) -> int:
@@ -151,10 +159,12 @@ class OutputSizeTask(HintLadder):
         return ConvSpec(1, 1, self.kernel_size, self.stride, self.padding, self.dilation)
 
     def question(self) -> str:
+        n, k = self.input_size, self.kernel_size
         return (
-            f"An {self.input_size}x{self.input_size} input goes through a {self.kernel_size}x"
-            f"{self.kernel_size} convolution with stride {self.stride}, padding {self.padding} "
-            f"and dilation {self.dilation}. How many pixels wide is its output?"
+            f"{indefinite_article(n).capitalize()} {n}x{n} input goes through "
+            f"{indefinite_article(k)} {k}x{k} convolution with stride {self.stride}, "
+            f"padding {self.padding} and dilation {self.dilation}.\nHow many pixels wide is its "
+            f"output?"
         )
 
     def _answer(self) -> int:

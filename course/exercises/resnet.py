@@ -11,6 +11,7 @@ which one, without giving the answer away. The answer is counted on a real ``Bot
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from torch import nn
@@ -58,11 +59,12 @@ class BottleneckTask(HintLadder):
     def question(self) -> str:
         shortcut = (f"a projection shortcut (1x1 conv, stride {self.stride}, + BN) because the "
                     f"shape changes" if self.projection else "an identity shortcut")  # fmt: skip
-        return (
+        return textwrap.fill(
             f"A bottleneck block gets {self.in_channels} input channels: 1x1 conv to "
             f"{self.width}, 3x3 conv to {self.width}, 1x1 conv to {self.out_channels}, each "
             f"followed by BatchNorm, convolutions without bias, and {shortcut}. "
-            f"How many trainable parameters does the block have?"
+            f"How many trainable parameters does the block have?",
+            100,  # a notebook column
         )
 
     def _parts(self) -> dict[str, int]:

@@ -19,10 +19,16 @@ images, random crops and mirroring, AdamW (lr 2e-3, weight decay 0.05), batch 12
 clipped at norm 2, one epoch of warm-up and cosine decay (``fit``'s defaults), two seeds; each
 network keeps its own dropout (AlexNet and VGG's head 0.5, GoogLeNet 0.2, none in Inception-BN
 and ResNet). Measured: test accuracy after every epoch, parameters, and the training time per
-image on this machine. Differences within the run-to-run noise are reported as ties.
+image on this machine. Differences within the run-to-run noise are reported as ties. Counted
+from the models (``design``): the MACs of one 32x32 image and the side of the first map (the
+ImageNet-style stems of GoogLeNet, Inception-BN and ResNet halve it at once).
+
+``report`` and ``claims`` at the end: what notebook 09 shows and the statements its text makes.
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 import torch
 
@@ -33,7 +39,9 @@ from course.experiments.common import (
     mean_and_spread,
     network_seed_key,
 )
-from course.models import count_parameters, get_model
+from course.experiments.reporting import Claim, Claims, Report, Table, fmt, heading, mean_std
+from course.models import count_macs, count_parameters, get_model
+from course.models.summary import summarize as layer_rows
 from course.training import fit
 
 NAME = "architectures"
@@ -144,21 +152,194 @@ def ranks(values: dict[str, float], tie, best) -> dict[str, int]:
     return out
 
 
-def verdict(summary: dict) -> str:
-    """The most accurate and the fastest networks (with ties), from ``summary``."""
+def planned_runs(config: dict) -> int:
+    return len(NETWORKS) * len(config["seeds"])
+
+
+@cache
+def design(name: str) -> dict:
+    """What network ``name`` computes for one 32x32 image: its multiply-accumulates, and the
+    side of the map its first convolution makes (32: full resolution; 16: a stride of 2)."""
+    model = build(name)
+    first = next(r for r in layer_rows(model, (1, 32, 32)) if r.kind == "Conv2d")
+    return {"macs": count_macs(model, (1, 32, 32)), "first_map": first.output_shape[-1]}
+
+
+EARLY = ("alexnet_small (1/2)", "vgg11_bn (1/4, GAP)")  # the 2012 and 2014 designs
+LATE = ("googlenet (1/4)", "inception_bn (1/4)", "resnet18 (1/4)")  # stems built to shrink fast
+INCEPTIONS = ("googlenet (1/4)", "inception_bn (1/4)")
+
+
+def _in_rank_order(rank_of: dict[str, int], better: str) -> str:
+    """The names in rank order, '=' between those that share a rank: "a > b = c"."""
+    order = sorted(rank_of, key=rank_of.get)
+    text = order[0] if order else ""
+    for before, name in zip(order[:-1], order[1:], strict=True):
+        text += (" = " if rank_of[name] == rank_of[before] else f" {better} ") + name
+    return text
+
+
+def _verdict_lines(summary: dict) -> list[str]:
     nets = summary["networks"]
+    seeds = min((s["test_acc"]["n"] for s in nets.values()), default=0)
+    ties = ("'=': within twice the largest seed-to-seed standard deviation" if seeds > 1
+            else "one seed: no noise measured, so no ties")  # fmt: skip
+    return [
+        f"Test accuracy, best first: {_in_rank_order(summary['accuracy_ranks'], '>')} ({ties})",
+        f"Training time per image, fastest first: {_in_rank_order(summary['time_ranks'], '<')} "
+        f"('=': within twice the {summary['timing_noise']:.0%} timing noise)",
+    ]
 
-    def first(rank_of: dict) -> str:
-        return " and ".join(n for n, r in rank_of.items() if r == 1)
 
-    acc = ", ".join(f"{n} {s['test_acc']['mean']:.4f}" for n, s in
-                    sorted(nets.items(), key=lambda x: -x[1]["test_acc"]["mean"]))  # fmt: skip
-    seeds = next(iter(nets.values()))["test_acc"]["n"]
-    ties = (
-        "ties: within twice the seed-to-seed noise" if seeds > 1 else "one seed: no noise measured"
+def verdict(summary: dict) -> str:
+    """The networks in order of test accuracy and of training time, with ties, from ``summary``."""
+    return "; ".join(_verdict_lines(summary))
+
+
+def _last_epoch_gains(result: dict) -> list[float]:
+    """Each run's change in test accuracy over its last epoch (none for a one-epoch run)."""
+    config, runs = result["config"], result["runs"]
+    gains = []
+    for name in NETWORKS:
+        for seed in config["seeds"]:
+            acc = runs.get(run_key(name, seed), {}).get("history", {}).get("val_acc", [])
+            if len(acc) > 1:
+                gains.append(acc[-1] - acc[-2])
+    return gains
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("s" if n != 1 else "")
+
+
+def report(result: dict) -> Report:
+    """What each network computes for one image, then its test accuracy, its gain in the last
+    epoch and its training time per image, over seeds, with the ranks that count ties."""
+    summary, config = result["summary"], result["config"]
+    nets = summary["networks"]
+    seeds = len(config["seeds"])
+    over = f"mean ± standard deviation over {seeds} seeds" if seeds > 1 else "one seed"
+    computes = Table(
+        ("network", "family", "parameters", "MACs", "first map"),
+        [
+            (
+                name,
+                s["family"],
+                f"{s['parameters']:,}",
+                f"{design(name)['macs'] / 1e6:.1f}M",
+                "{0}x{0}".format(design(name)["first_map"]),
+            )
+            for name, s in nets.items()
+        ],  # fmt: skip
+        title="what each network computes for one 32x32 image",
+        align="llrrr",
+        note="MACs: multiply-accumulates of one forward pass; first map: the side of the map "
+        "the first convolution makes.",
     )
-    return (
-        f"test accuracy: {acc}; the most accurate ({ties}): "
-        f"{first(summary['accuracy_ranks'])}; the fastest to train per image (ties: within "
-        f"twice {summary['timing_noise']:.0%} timing noise): {first(summary['time_ranks'])}"
+    trained = Table(
+        ("network", "test accuracy", "last epoch", "ms per image", "rank: accuracy", "time"),
+        [
+            (
+                name,
+                mean_std(s["test_acc"], ".4f"),
+                "-" if s["last_epoch_gain"] is None else f"{s['last_epoch_gain']['mean']:+.4f}",
+                fmt(s["ms_per_image"]["mean"], ".2f"),
+                summary["accuracy_ranks"][name],
+                summary["time_ranks"][name],
+            )
+            for name, s in nets.items()
+        ],  # fmt: skip
+        title=f"after {_count(config['epochs'], 'epoch')} on {config['train_images']:,} images "
+        f"({over})",
+        note="last epoch: the test accuracy it gained; ms per image: training time on the "
+        "machine above; a shared rank is a tie within the noise.",
+    )
+    return Report(heading(result, "Architectures compared"), [computes, trained],
+                  _verdict_lines(summary))  # fmt: skip
+
+
+def claims(result: dict) -> Claims:
+    """What notebook 09 says about the result (section "Small versions, one equal budget")."""
+    summary = result["summary"]
+    nets = summary["networks"]
+    acc_rank, time_rank = summary["accuracy_ranks"], summary["time_ranks"]
+    acc = {name: s["test_acc"]["mean"] for name, s in nets.items()}
+    gains = _last_epoch_gains(result)
+    sizes = [s["parameters"] for s in nets.values()]
+    macs = {name: design(name)["macs"] for name in NETWORKS}
+    late_acc = [acc[n] for n in LATE]
+    others = [n for n in NETWORKS if n not in INCEPTIONS]
+
+    def ranked(rank_of: dict, names) -> str:
+        return ", ".join(f"{NETWORKS[n][0]} {rank_of[n]}" for n in names)
+
+    def pct(name: str) -> str:
+        return f"{100 * acc[name]:.1f}%"
+
+    return Claims(
+        [
+            Claim(
+                "the schedule ran its course: no run's test accuracy moved by a point in its "
+                "last epoch",
+                f"largest change {fmt(max(map(abs, gains), default=None), '.4f')}",
+                bool(gains) and max(map(abs, gains)) < 0.01,
+            ),
+            Claim(
+                "the parameter counts are of the same order (the largest under 2.5x the smallest)",
+                f"{min(sizes):,} to {max(sizes):,}",
+                max(sizes) < 2.5 * min(sizes),
+            ),
+            Claim(
+                "AlexNet and VGG rank ahead of GoogLeNet, Inception-BN and ResNet in test "
+                "accuracy, beyond the noise",
+                ranked(acc_rank, NETWORKS),
+                max(acc_rank[n] for n in EARLY) < min(acc_rank[n] for n in LATE),
+            ),
+            Claim(
+                "VGG's small version is the most accurate, alone",
+                f"ranks {sorted(acc_rank.values())}",
+                [n for n, r in acc_rank.items() if r == 1] == [EARLY[1]],
+            ),
+            Claim(
+                "GoogLeNet, Inception-BN and ResNet tie within the noise",
+                ranked(acc_rank, LATE),
+                len({acc_rank[n] for n in LATE}) == 1,
+            ),
+            Claim(
+                "VGG reaches 91.5%, AlexNet 90.3%, the three others 88.8% to 89.1%",
+                f"{pct(EARLY[1])}, {pct(EARLY[0])}, "
+                f"{100 * min(late_acc):.1f}% to {100 * max(late_acc):.1f}%",
+                (pct(EARLY[1]), pct(EARLY[0])) == ("91.5%", "90.3%")
+                and (f"{100 * min(late_acc):.1f}", f"{100 * max(late_acc):.1f}")
+                == ("88.8", "89.1"),
+            ),
+            Claim(
+                "GoogLeNet, Inception-BN and ResNet start on a 16x16 map, AlexNet and VGG on 32x32",
+                ", ".join(f"{NETWORKS[n][0]} {design(n)['first_map']}" for n in NETWORKS),
+                all(design(n)["first_map"] == 16 for n in LATE)
+                and all(design(n)["first_map"] == 32 for n in EARLY),
+            ),
+            Claim(
+                "they compute over three times fewer MACs per image than AlexNet and VGG",
+                f"at most {max(macs[n] for n in LATE) / 1e6:.1f}M against at least "
+                f"{min(macs[n] for n in EARLY) / 1e6:.1f}M",
+                min(macs[n] for n in EARLY) > 3 * max(macs[n] for n in LATE),
+            ),
+            Claim(
+                "the two Inception networks are the slowest to train per image, behind every "
+                "other beyond the timing noise",
+                ranked(time_rank, NETWORKS),
+                min(time_rank[n] for n in INCEPTIONS) > max(time_rank[n] for n in others),
+            ),
+            Claim(
+                "ResNet trains as fast per image as AlexNet and VGG (a tie within the noise)",
+                ranked(time_rank, others),
+                len({time_rank[n] for n in others}) == 1,
+            ),
+            Claim(
+                "the two seeds of one network differed by up to 16% in training time",
+                f"{summary['timing_noise']:.0%}",
+                f"{summary['timing_noise']:.0%}" == "16%",
+            ),
+        ]
     )

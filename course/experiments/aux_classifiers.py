@@ -25,6 +25,8 @@ as 2x2; the auxiliary heads' 5x5 pooling becomes adaptive); ``fit``'s cosine sch
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from course.experiments.common import (
@@ -33,9 +35,12 @@ from course.experiments.common import (
     final_val_error,
     finished,
     mean_and_spread,
+    sweep_key,
     sweep_then_seeds,
+    sweep_then_seeds_runs,
     sweep_val_acc,
 )
+from course.experiments.reporting import Claim, Claims, Report, Table, fmt, heading, mean_std
 from course.measure.gradients import block_norms, layer_gradient_norms, weighted_layers
 from course.models import get_model
 from course.training import evaluate, fit
@@ -68,8 +73,17 @@ def load_data(config: dict) -> dict:
     return data
 
 
+def run_key(arm: str, lr: float, seed: int) -> str:
+    """The key of a run of ``arm`` ("with auxiliary heads" or "without") in a result's runs."""
+    return sweep_key(arm, lr, seed)
+
+
 def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
     return sweep_then_seeds(config, done, ARMS, final_val_error)
+
+
+def planned_runs(config: dict) -> int:
+    return sweep_then_seeds_runs(config, ARMS)
 
 
 def gradients(model, probe, aux: bool) -> dict:
@@ -158,4 +172,178 @@ def verdict(summary: dict) -> str:
         f"{gain['start']['inception3a']['mean']:.2f}x as large at the start of training and "
         f"{gain['end']['inception3a']['mean']:.2f}x at the end; after (4d) it is unchanged "
         f"({gain['end']['inception5b']['mean']:.2f}x at (5b))"
+    )
+
+
+def chosen_runs(result: dict, arm: str) -> tuple[float, dict[int, dict]]:
+    """An arm's chosen learning rate (the sweep's best, as summarized) and its runs there, by
+    seed (the seeds that ran)."""
+    lr = result["summary"]["arms"][arm]["best_lr"]
+    runs = result["runs"]
+    return lr, {s: runs[run_key(arm, lr, s)] for s in result["config"]["seeds"]
+                if run_key(arm, lr, s) in runs}  # fmt: skip
+
+
+def seed_by_seed(result: dict) -> list[dict]:
+    """Per seed both arms ran at their chosen learning rates: the test accuracy of each arm and
+    their difference (with minus without), and the held-out accuracy after the first epoch."""
+    (_, with_), (_, without) = (chosen_runs(result, arm) for arm in ARMS)
+    rows = []
+    for seed in with_.keys() & without.keys():
+        a, b = with_[seed], without[seed]
+        test = a["test"]["acc"], b["test"]["acc"]
+        first = a["history"]["val_acc"][0], b["history"]["val_acc"][0]
+        rows.append({"seed": seed, "test": test, "difference": test[0] - test[1], "epoch_1": first})
+    return sorted(rows, key=lambda r: r["seed"])
+
+
+def sign_test(differences: list[float]) -> float | None:
+    """One-sided sign test: the chance of at least this many positive differences out of n, if
+    each were as likely to be positive as negative (None: no differences)."""
+    n, ahead = len(differences), sum(d > 0 for d in differences)
+    if not n:
+        return None
+    return sum(math.comb(n, k) for k in range(ahead, n + 1)) / 2**n
+
+
+def premise(summary: dict) -> dict[str, float | None]:
+    """Without the auxiliary heads, how many times larger the main loss's gradient per weight is
+    in inception (3a) than in (5b), at the start and at the end of training (None: no gradient
+    reached (5b))."""
+    rms = summary["arms"]["without"]["main_gradient_rms"]
+    return {when: rms[when]["inception3a"] / rms[when]["inception5b"]
+            if rms[when]["inception5b"] else None for when in ("start", "end")}  # fmt: skip
+
+
+def _short(block: str) -> str:
+    return block.replace("inception", "")
+
+
+def report(result: dict) -> Report:
+    """The two arms at their chosen learning rates: the sweep, test accuracy and the main
+    classifier's training loss; the test accuracy seed by seed; and per block how many times
+    larger the gradient is with the auxiliary losses, at the start and at the end of training."""
+    summary = result["summary"]
+    arms, gain = summary["arms"], summary["gradient_gain"]
+    n = len(result["config"]["seeds"])
+    both = Table(
+        ("", "held-out accuracy by lr", "test accuracy", "training loss (main)"),
+        [
+            (
+                arm,
+                ", ".join(f"{lr}: {acc:.4f}" for lr, acc in s["sweep_val_acc"].items()),
+                mean_std(s["test_acc"], ".4f"),
+                mean_std(s["final_train_loss"]),
+            )
+            for arm, s in arms.items()
+        ],  # fmt: skip
+        title="the two arms, each at its best learning rate",
+        note=f"Held-out accuracy: after the last epoch, first seed. Test accuracy and the main "
+        f"classifier's final training loss: mean ± standard deviation over {n} "
+        f"seed{'s' if n != 1 else ''}.",
+    )
+    rows = [(f"seed {r['seed']}", *(f"{a:.4f}" for a in r["test"]), f"{r['difference']:+.4f}",
+             *(f"{a:.4f}" for a in r["epoch_1"])) for r in seed_by_seed(result)]  # fmt: skip
+    seeds = Table(
+        ("", "test: with heads", "without", "difference", "epoch 1: with heads", "without"),
+        rows,
+        title="seed by seed (a seed gives both arms the same order of the training images)",
+        note="Test accuracy after the last epoch, with minus without; held-out accuracy after "
+        "the first epoch.",
+    )
+    gradient = Table(
+        ("", *(_short(b) for b in BLOCKS)),
+        [(when, *(fmt(gain[when][b]["mean"]) for b in BLOCKS)) for when in ("start", "end")],
+        title="gradient of the whole objective / of the main loss alone, per block",
+        note="Mean over seeds, at the start and at the end of training. 1.000: the auxiliary "
+        "losses add nothing there.",
+    )
+    ratio = premise(summary)
+    lines = verdict(summary).split("; ")
+    lines.append(
+        f"without the heads the main loss's gradient per weight is {fmt(ratio['start'], '.1f')}x "
+        f"as large in (3a) as in (5b) at the start of training, {fmt(ratio['end'], '.1f')}x at "
+        f"the end"
+    )
+    return Report(heading(result, "GoogLeNet's auxiliary classifiers"), [both, seeds, gradient],
+                  lines)  # fmt: skip
+
+
+def claims(result: dict) -> Claims:
+    """What notebook 06 says about the result (section 3, "Auxiliary classifiers")."""
+    summary = result["summary"]
+    arms, gain = summary["arms"], summary["gradient_gain"]
+    with_, without = arms["with auxiliary heads"], arms["without"]
+    seeds = seed_by_seed(result)
+    differences = [r["difference"] for r in seeds]
+    p = sign_test(differences)
+    mean = summary["aux_minus_without"]
+    loss = with_["final_train_loss"]["mean"], without["final_train_loss"]["mean"]
+    start = [gain["start"][b]["mean"] for b in BLOCKS]
+    below = [gain["end"][b]["mean"] for b in BLOCKS[: BLOCKS.index("inception4a") + 1]]
+    between = [gain["end"][b]["mean"] for b in ("inception4b", "inception4c", "inception4d")]
+    above = [gain[w][b]["mean"] for w in ("start", "end")
+             for b in BLOCKS[BLOCKS.index("inception4e"):]]  # fmt: skip
+    ratio = premise(summary)
+    return Claims(
+        [
+            Claim(
+                "with the auxiliary heads the test accuracy is ahead in each of the 3 seeds",
+                "with minus without " + ", ".join(f"{d:+.4f}" for d in differences),
+                len(differences) == 3 and all(d > 0 for d in differences),
+            ),
+            Claim(
+                "three seeds out of three in favour happen one time in eight by chance alone, "
+                "if the heads made no difference (a one-sided sign test)",
+                f"p = {fmt(p)}",
+                p == 0.125,
+            ),
+            Claim(
+                "the heads are ahead by 0.8 points on average, less than a point",
+                f"{with_['test_acc']['mean']:.4f} - {without['test_acc']['mean']:.4f} = "
+                f"{mean:+.4f}",
+                round(100 * mean, 1) == 0.8,
+            ),
+            Claim(
+                "the main classifier's training loss ends about where it ends without the heads "
+                "(0.53 and 0.55)",
+                f"{loss[0]:.4f} and {loss[1]:.4f}",
+                abs(loss[0] - loss[1]) < 0.03 and [round(v, 2) for v in loss] == [0.53, 0.55],
+            ),
+            Claim(
+                "after the first epoch the network with the heads is behind on held-out images "
+                "in every seed",
+                "; ".join(f"{a:.4f} vs {b:.4f}" for a, b in (r["epoch_1"] for r in seeds)),
+                bool(seeds) and all(a < b for a, b in (r["epoch_1"] for r in seeds)),
+            ),
+            Claim(
+                "at the start of training the auxiliary losses add at most 2% to any block's "
+                "gradient",
+                f"at most {max(start):.3f}x",
+                round(max(start), 2) <= 1.02,
+            ),
+            Claim(
+                "by the end they add a quarter to two fifths to every block up to (4a) "
+                "(1.25x to 1.41x)",
+                f"{min(below):.3f}x to {max(below):.3f}x",
+                round(min(below), 2) == 1.25 and round(max(below), 2) == 1.41,
+            ),
+            Claim(
+                "they add less, but still some, to the blocks between the two heads, (4b) to (4d)",
+                ", ".join(f"{g:.3f}x" for g in between),
+                all(1.01 < g < min(below) for g in between),
+            ),
+            Claim(
+                "they add exactly nothing to the blocks after (4d), at the start and at the end",
+                ", ".join(f"{g:.6f}" for g in above),
+                all(round(g, 6) == 1 for g in above),
+            ),
+            Claim(
+                "without the heads the main loss's gradient per weight is 2.9x as large in (3a) "
+                "as in (5b) at the start of training, 5.8x at the end",
+                f"{fmt(ratio['start'], '.2f')}x and {fmt(ratio['end'], '.2f')}x",
+                None not in ratio.values()
+                and (round(ratio["start"], 1), round(ratio["end"], 1)) == (2.9, 5.8),
+            ),
+        ]
     )

@@ -151,6 +151,18 @@ def steps_to(run: dict, accuracy: float, config: dict) -> int | None:
     return None if epoch is None else epoch * steps_per_epoch(config)
 
 
+def fewer_steps_range(base: float | None, steps: float | None, per_epoch: int):
+    """How many times fewer steps ``steps`` is than ``base`` (both means of ``steps_to``), at
+    least and at most, when counted in whole epochs: a run first measured at the target after an
+    epoch may have reached it at any step of that epoch, so each mean may lie up to one epoch
+    lower. ``(low, high)``, ``high`` None when ``steps`` is one epoch (any step of it could be
+    the one); None when either is missing."""
+    if not base or not steps:
+        return None
+    high = base / (steps - per_epoch) if steps > per_epoch else None
+    return (base - per_epoch) / steps, high
+
+
 def reached_by_all(runs: list[dict]) -> float:
     """The accuracy every one of ``runs`` reached: the lowest over the runs of each one's best
     held-out accuracy (over its epochs). A target for steps-to-accuracy counts that the runs it

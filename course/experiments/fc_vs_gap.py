@@ -29,9 +29,12 @@ from course.experiments.common import (
     final_val_error,
     finished,
     mean_and_spread,
+    sweep_key,
     sweep_then_seeds,
+    sweep_then_seeds_runs,
     sweep_val_acc,
 )
+from course.experiments.reporting import Claim, Claims, Report, Table, fmt, heading
 from course.models import get_model
 from course.models.summary import parameter_breakdown
 from course.training import evaluate, fit
@@ -77,8 +80,17 @@ def build(config: dict, head: str) -> nn.Module:
     return without_last_pools(model, config["pools_removed"])
 
 
+def run_key(head: str, lr: float, seed: int) -> str:
+    """The key of a run of ``head`` ("FC head" or "GAP head") in a result's runs."""
+    return sweep_key(head, lr, seed)
+
+
 def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
     return sweep_then_seeds(config, done, HEADS, final_val_error)
+
+
+def planned_runs(config: dict) -> int:
+    return sweep_then_seeds_runs(config, HEADS)
 
 
 def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
@@ -126,13 +138,177 @@ def summarize(result: dict) -> dict:
 
 
 def verdict(summary: dict) -> str:
-    """Accuracy and parameters of the two heads, from ``summary``."""
+    """Accuracy and parameters of the two heads, from ``summary``: two clauses split by "; "."""
     fc, gap = summary["heads"]["FC head"], summary["heads"]["GAP head"]
     diff = summary["gap_minus_fc"]
-    seeds = ", ".join(f"{d:+.4f}" for d in summary["gap_minus_fc_per_seed"])
+    spread = f" ± {diff['std']:.4f}" if diff["n"] > 1 else ""
+    seeds = f"{diff['n']} seed{'s' if diff['n'] != 1 else ''}"
     return (
-        f"test accuracy GAP head {gap['test_acc']['mean']:.4f}, FC head "
-        f"{fc['test_acc']['mean']:.4f}: GAP minus FC {diff['mean']:+.4f} (per seed {seeds}); "
+        f"test accuracy: GAP head {gap['test_acc']['mean']:.4f}, FC head "
+        f"{fc['test_acc']['mean']:.4f}, GAP minus FC {diff['mean']:+.4f}{spread} over {seeds}; "
         f"the GAP network has {summary['fewer_parameters']:.1f}x fewer parameters "
-        f"({gap['parameters']['total']:,} vs {fc['parameters']['total']:,})"
+        f"({gap['parameters']['total']:,} against {fc['parameters']['total']:,})"
+    )
+
+
+def test_accuracies(result: dict) -> list[tuple[int, float, float]]:
+    """(seed, FC head, GAP head) test accuracy for each seed both heads ran at their best
+    learning rate."""
+    runs, heads = result["runs"], result["summary"]["heads"]
+    fc, gap = (
+        [runs.get(run_key(h, heads[h]["best_lr"], s)) for s in result["config"]["seeds"]]
+        for h in ("FC head", "GAP head")
+    )
+    return [(f["seed"], f["test"]["acc"], g["test"]["acc"])
+            for f, g in zip(fc, gap, strict=True) if f and g]  # fmt: skip
+
+
+def _mean_std(stats: dict, spec: str = ".4f") -> str:
+    """ "0.8934 ± 0.0035" (the spread only over two seeds or more); ``spec`` for the mean."""
+    spread = f" ± {stats['std']:.4f}" if stats["n"] > 1 else ""
+    return format(stats["mean"], spec) + spread
+
+
+def report(result: dict) -> Report:
+    """The two heads: parameters, the learning-rate sweep, test accuracy and loss; then the test
+    accuracy seed by seed and GAP minus FC."""
+    summary = result["summary"]
+    heads = summary["heads"]
+    both = Table(
+        ("", "parameters: body + head", "held-out accuracy by lr", "test accuracy", "test loss"),
+        [
+            (
+                name,
+                f"{h['parameters']['body']:,} + {h['parameters']['head']:,}",
+                ", ".join(f"{lr}: {acc:.4f}" for lr, acc in h["sweep_val_acc"].items()),
+                _mean_std(h["test_acc"]),
+                _mean_std(h["test_loss"]),
+            )
+            for name, h in heads.items()
+        ],
+        title="the two heads, each at its best learning rate",
+        note="held-out accuracy: after the last epoch, first seed; test: mean ± standard "
+        "deviation over the seeds.",
+    )
+    rows = [(f"seed {seed}", f"{fc:.4f}", f"{gap:.4f}", f"{gap - fc:+.4f}")
+            for seed, fc, gap in test_accuracies(result)]  # fmt: skip
+    rows.append(("mean", f"{heads['FC head']['test_acc']['mean']:.4f}",
+                 f"{heads['GAP head']['test_acc']['mean']:.4f}",
+                 _mean_std(summary["gap_minus_fc"], "+.4f")))  # fmt: skip
+    seeds = Table(
+        ("", "FC head", "GAP head", "GAP minus FC"),
+        rows,
+        title="test accuracy seed by seed (a seed gives both heads the same data order)",
+    )
+    return Report(heading(result, "FC head vs global average pooling"), [both, seeds],
+                  verdict(summary).split("; "))  # fmt: skip
+
+
+def built_parameters(config: dict) -> dict[str, dict[str, int]]:
+    """Per head, the parameters of the body and the head of the network ``build`` makes."""
+    built = {}
+    for name, settings in HEADS.items():
+        parts = parameter_breakdown(build(config, settings["head"]))
+        built[name] = {"body": parts["features"], "head": parts["classifier"]}
+    return built
+
+
+def held_out_curves(result: dict) -> dict[str, list[float]]:
+    """Per head, the held-out accuracy after each epoch, mean over the seeds at its best learning
+    rate (the curves of ``plot_fc_vs_gap``)."""
+    curves = {}
+    for name, head in result["summary"]["heads"].items():
+        runs = [
+            result["runs"].get(run_key(name, head["best_lr"], s)) for s in result["config"]["seeds"]
+        ]
+        histories = [r["history"]["val_acc"] for r in runs if r]
+        curves[name] = [sum(epoch) / len(epoch) for epoch in zip(*histories, strict=False)]
+    return curves
+
+
+def claims(result: dict) -> Claims:
+    """What notebook 05 says about the result (section 4, "Today one linear layer at the end is
+    enough")."""
+    summary = result["summary"]
+    fc, gap = summary["heads"]["FC head"], summary["heads"]["GAP head"]
+    diff, per_seed = summary["gap_minus_fc"], summary["gap_minus_fc_per_seed"]
+    fc_acc, gap_acc = fc["test_acc"]["mean"], gap["test_acc"]["mean"]
+    fc_head, body = fc["parameters"]["head"], fc["parameters"]["body"]
+    stored = {name: {k: h["parameters"][k] for k in ("body", "head")}
+              for name, h in summary["heads"].items()}  # fmt: skip
+    lrs = result["config"]["lrs"]
+    curves = held_out_curves(result)
+    gaps = [g - f for f, g in zip(curves["FC head"], curves["GAP head"], strict=False)]
+    half = len(gaps) // 2
+    largest = max(map(abs, gaps[half:]), default=None)  # None: no curves to compare
+    last = [round(curves[h][-1], 2) if curves[h] else None for h in ("FC head", "GAP head")]
+    return Claims(
+        [
+            Claim(
+                "the stored runs trained the two networks built above",
+                f"body {body:,}; heads {fc_head:,} and {gap['parameters']['head']:,} parameters",
+                stored == built_parameters(result["config"]),
+            ),
+            Claim(
+                "in the first three epochs the GAP head is ahead on the held-out images",
+                "GAP minus FC " + (" ".join(f"{g:+.3f}" for g in gaps[:3]) or "-"),
+                len(gaps) >= 3 and min(gaps[:3]) > 0,
+            ),
+            Claim(
+                "in the second half of training the two curves lie within a point of each other",
+                f"largest difference {fmt(largest, '.4f')}",
+                len(gaps) >= 2 and largest < 0.01,
+            ),
+            Claim(
+                "both end near 0.90 on the held-out images",
+                f"FC head {fmt(last[0], '.2f')}, GAP head {fmt(last[1], '.2f')}",
+                last == [0.9, 0.9],
+            ),
+            Claim(
+                "their mean test accuracies are within a point of each other: 0.897 (GAP) and "
+                "0.893 (FC)",
+                f"GAP head {gap_acc:.4f}, FC head {fc_acc:.4f}",
+                abs(diff["mean"]) < 0.01
+                and (round(gap_acc, 3), round(fc_acc, 3)) == (0.897, 0.893),
+            ),
+            Claim(
+                "seed by seed, GAP is ahead by 0.3 points on average",
+                f"GAP minus FC {diff['mean']:+.4f}",
+                round(diff["mean"], 3) == 0.003,
+            ),
+            Claim(
+                'three seeds show "as accurate", not "better": that difference is no larger than '
+                "its standard deviation over the seeds",
+                f"{diff['mean']:+.4f} ± {diff['std']:.4f}",
+                diff["n"] >= 3 and abs(diff["mean"]) <= diff["std"],
+            ),
+            Claim(
+                "in one seed of three the FC head is ahead",
+                "GAP minus FC per seed " + " ".join(f"{d:+.4f}" for d in per_seed),
+                len(per_seed) == 3 and sum(d < 0 for d in per_seed) == 1,
+            ),
+            Claim(
+                "the GAP network has 6.4x fewer parameters",
+                f"{fc['parameters']['total']:,} / {gap['parameters']['total']:,} = "
+                f"{summary['fewer_parameters']:.2f}",
+                round(summary["fewer_parameters"], 1) == 6.4,
+            ),
+            Claim(
+                "the GAP head has 1,290 parameters, the FC head 3.2 million",
+                f"{gap['parameters']['head']:,} and {fc_head:,}",
+                gap["parameters"]["head"] == 1290 and round(fc_head / 1e6, 1) == 3.2,
+            ),
+            Claim(
+                "the FC head has more than five times the parameters of the whole convolutional "
+                "body",
+                f"{fc_head:,} against {body:,}: {fc_head / body:.1f}x",
+                fc_head > 5 * body,
+            ),
+            Claim(
+                "both heads did best at the larger learning rate of the sweep, 0.1",
+                f"FC head {fc['best_lr']:g}, GAP head {gap['best_lr']:g} of "
+                + ", ".join(f"{lr:g}" for lr in lrs),
+                fc["best_lr"] == gap["best_lr"] == max(lrs) == 0.1,
+            ),
+        ]
     )

@@ -26,6 +26,8 @@ from course.runtime import by_mode, describe_machine, short_cpu_name
 # What a laptop without bf16 instructions computes with (fp32, AVX2 kernels), on any x86 CPU.
 WITHOUT_BF16 = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
+SHOWN_FAILURES = 3  # statements that do not hold for a rerun, named in its report
+
 # How a configuration's settings read in a sentence; the others keep their names.
 SETTING_NAMES = {
     "train_images": "training images",
@@ -73,8 +75,10 @@ def compare_with_reference(result: dict) -> Report:
         *own.verdict,
         f"{held} of the {len(claims)} statements the text makes about the reference result hold "
         f"for this run too" + (", not these:" if claims.failed else "."),
-        *(f"not: {c.statement} ({c.figure})" for c in claims.failed),
+        *(f"not: {c.statement} ({c.figure})" for c in claims.failed[:SHOWN_FAILURES]),
     ]
+    if len(claims.failed) > SHOWN_FAILURES:
+        verdict.append(f"and {len(claims.failed) - SHOWN_FAILURES} more")
     if claims.failed:
         verdict.append(
             "Its budget is smaller (the first table): fewer images, epochs or seeds leave the "
@@ -144,9 +148,9 @@ class _bar:
     """A tqdm bar over the runs of an experiment, moved by the runner's progress callback."""
 
     def __init__(self, total: int, name: str):
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # text, not a widget: a notebook keeps no widget state for it
 
-        self.bar = tqdm(total=total, desc=name, unit="run")
+        self.bar = tqdm(total=total, desc=name, unit="run", file=sys.stdout)
         self.started = 0
 
     def run_started(self, key: str | None) -> None:

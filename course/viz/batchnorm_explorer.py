@@ -12,7 +12,9 @@ import ipywidgets as w
 import torch
 
 from course.viz.batchnorm_plots import plot_input_shift
-from course.viz.explorer import Explorer
+from course.viz.explorer import Explorer, filling, row
+
+CONTROL_PX = 300  # each of the two controls
 
 
 class ShiftExplorer(Explorer):
@@ -39,11 +41,12 @@ class ShiftExplorer(Explorer):
                     )
         self.runs, self.steps, self.layers = runs, steps, layers
         gap = steps[1] - steps[0] if len(steps) > 1 else 1
-        self.layer = w.Dropdown(options=layers, value=layers[len(layers) // 2], description="layer")
+        self.layer = w.Dropdown(options=layers, value=layers[len(layers) // 2], description="layer",
+                                layout=filling(CONTROL_PX))  # fmt: skip
         self.step = w.IntSlider(steps[0], steps[0], steps[-1], step=gap, description="step",
-                                continuous_update=False)  # fmt: skip
+                                continuous_update=False, layout=filling(CONTROL_PX))  # fmt: skip
         super().__init__({"layer": self.layer, "step": self.step}, render)
-        self.widget = w.VBox([w.HBox([self.layer, self.step]), self.picture])
+        self.widget = w.VBox([row([self.layer, self.step]), self.picture])
         self._watch_controls()
         self.refresh()
 

@@ -13,42 +13,54 @@ every output position, row by row.
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets as w
 
 from course.measure.conv import ConvSpec, measure
 from course.viz.conv_plots import plot_convolution
-from course.viz.explorer import Explorer
+from course.viz.explorer import Explorer, error_html, filling, fixed, row
+
+LEFT_PX, RIGHT_PX = 380, 440  # the two columns of controls (the readout is the right one's)
+PLAY_PX = 154  # the Play buttons, left of the position slider
 
 
 class ConvExplorer(Explorer):
     def __init__(self, input_size: int = 7, kernel_size: int = 3, render: bool = True):
-        slider = dict(continuous_update=False, style={"description_width": "110px"})
-        self.input_h = w.IntSlider(input_size, 1, 16, description="input height", **slider)
-        self.input_w = w.IntSlider(input_size, 1, 16, description="input width", **slider)
-        self.kernel_h = w.IntSlider(kernel_size, 1, 7, description="kernel height", **slider)
-        self.kernel_w = w.IntSlider(kernel_size, 1, 7, description="kernel width", **slider)
+        label = {"description_width": "110px"}
+
+        def slider(value, low, high, description, width=LEFT_PX):  # readout included
+            return w.IntSlider(value, low, high, description=description, style=label,
+                               continuous_update=False, layout=filling(width))  # fmt: skip
+
+        self.input_h = slider(input_size, 1, 16, "input height")
+        self.input_w = slider(input_size, 1, 16, "input width")
+        self.kernel_h = slider(kernel_size, 1, 7, "kernel height")
+        self.kernel_w = slider(kernel_size, 1, 7, "kernel width")
         self.padding_mode = w.ToggleButtons(
             options=["number", "same", "valid"], value="number", description="padding",
-            style={"description_width": "110px", "button_width": "84px"},
+            style={**label, "button_width": "80px"}, layout=filling(LEFT_PX),
         )  # fmt: skip
-        self.padding = w.IntSlider(0, 0, 4, description="padding size", **slider)
-        self.stride = w.IntSlider(1, 1, 4, description="stride", **slider)
-        self.dilation = w.IntSlider(1, 1, 4, description="dilation", **slider)
-        self.in_channels = w.IntSlider(3, 1, 64, description="in channels", **slider)
-        self.out_channels = w.IntSlider(8, 1, 64, description="out channels", **slider)
-        self.groups = w.Dropdown(options=[1], value=1, description="groups",
-                                 style={"description_width": "110px"})  # fmt: skip
-        self.bias = w.Checkbox(True, description="bias")
-        self.play = w.Play(value=0, min=0, max=0, interval=400, description="walk the kernel")
-        self.position = w.IntSlider(0, 0, 0, description="position", **slider)
+        # ipywidgets 8 leaves these classes off ToggleButtons: without them its label sits on a
+        # line of its own above the buttons, aligned unlike every other control's label.
+        self.padding_mode.add_class("jupyter-widgets").add_class("widget-inline-hbox")
+        self.padding = slider(0, 0, 4, "padding size")
+        self.stride = slider(1, 1, 4, "stride")
+        self.dilation = slider(1, 1, 4, "dilation")
+        self.in_channels = slider(3, 1, 64, "in channels", RIGHT_PX)
+        self.out_channels = slider(8, 1, 64, "out channels", RIGHT_PX)
+        self.groups = w.Dropdown(options=[1], value=1, description="groups", style=label,
+                                 layout=filling(RIGHT_PX))  # fmt: skip
+        self.bias = w.Checkbox(True, description="bias", style=label, layout=filling(RIGHT_PX))
+        self.play = w.Play(value=0, min=0, max=0, interval=400, description="walk the kernel",
+                           layout=filling(PLAY_PX))  # fmt: skip
+        self.position = w.IntSlider(0, 0, 0, description="position", continuous_update=False,
+                                    style={"description_width": "60px"},
+                                    layout=filling(RIGHT_PX - PLAY_PX))  # fmt: skip
         w.link((self.play, "value"), (self.position, "value"))  # kernel-side: tests see it too
         names = ["input_h", "input_w", "kernel_h", "kernel_w", "padding_mode", "padding",
                  "stride", "dilation", "in_channels", "out_channels", "groups", "bias"]  # fmt: skip
         layer = [getattr(self, name) for name in names]
         super().__init__({**dict(zip(names, layer, strict=True)), "position": self.position},
-                         render, width="820px")  # fmt: skip
+                         render, width="820px", readout_px=RIGHT_PX)  # fmt: skip
         self.spec: ConvSpec | None = None  # the layer the controls describe (None: invalid)
         self.real: dict | None = None  # what a real nn.Conv2d gives for it
         self.error = ""
@@ -59,9 +71,12 @@ class ConvExplorer(Explorer):
         self._update_groups()
         self._on_settings()
 
-        left = w.VBox(layer[:8])
-        right = w.VBox([*layer[8:], w.HBox([self.play, self.position]), self.readout])
-        self.widget = w.VBox([w.HBox([left, right]), self.picture])
+        # Columns of fixed widths: no message, disabled control or extreme value resizes them.
+        left = w.VBox(layer[:8], layout=fixed(f"{LEFT_PX}px"))
+        walk = w.HBox([self.play, self.position], layout=fixed(f"{RIGHT_PX}px"))
+        right = w.VBox([*layer[8:], walk, self.readout],
+                       layout=fixed(f"{RIGHT_PX}px", margin="0 0 0 16px"))  # fmt: skip
+        self.widget = w.VBox([row([left, right]), self.picture])
 
     # --- state ------------------------------------------------------------------------------
 
@@ -121,8 +136,7 @@ class ConvExplorer(Explorer):
 
     def describe(self, **settings) -> str:
         if self.spec is None or self.real is None:
-            message = html.escape(self.error)
-            return f"<b style='color:#b00'>Not a valid layer:</b> {message}"
+            return error_html("Not a valid layer", self.error)
         shape = "×".join(str(n) for n in self.real["output_shape"])
         row, col = self.current_position()
         return (

@@ -24,13 +24,13 @@ def _band(ax, curves: list[list[float]], label: str, color: str, style: str = "-
 def plot_relu_vs_tanh(result: dict):
     """Training error per epoch of ReLU and tanh at each one's best learning rate, one panel
     per initialization; the dashed line is the target error."""
-    from course.experiments.relu_vs_tanh import run_key
+    from course.experiments.relu_vs_tanh import arm_key, run_key
 
     config, summary = result["config"], result["summary"]
     fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), sharey=True)
     for ax, init in zip(axes, ("2012", "modern"), strict=True):
         for color, activation in ((style.BLUE, "relu"), (style.VERMILLION, "tanh")):
-            lr = summary["arms"][f"{activation}, {init} init"]["best_lr"]
+            lr = summary["arms"][arm_key(activation, init)]["best_lr"]
             runs = [result["runs"].get(run_key(activation, init, lr, s)) for s in config["seeds"]]
             curves = [[1 - a for a in r["history"]["train_acc"]] for r in runs
                       if r is not None and not r.get("diverged")]  # fmt: skip
@@ -64,12 +64,12 @@ def plot_dropout(result: dict):
 def plot_fc_vs_gap(result: dict):
     """Held-out accuracy per epoch of the two heads at their best learning rates (left) and
     their parameters, body and head (right)."""
-    from course.experiments.common import sweep_key
+    from course.experiments.fc_vs_gap import run_key
 
     config, heads = result["config"], result["summary"]["heads"]
     fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), gridspec_kw={"width_ratios": [3, 2]})
     for color, (name, head) in zip((style.VERMILLION, style.BLUE), heads.items(), strict=True):
-        runs = [result["runs"].get(sweep_key(name, head["best_lr"], s)) for s in config["seeds"]]
+        runs = [result["runs"].get(run_key(name, head["best_lr"], s)) for s in config["seeds"]]
         curves = [r["history"]["val_acc"] for r in runs if r is not None]
         _band(axes[0], curves, f"{name}, lr {head['best_lr']:g}", color)
     axes[0].set(xlabel="epoch", ylabel="accuracy on held-out images", title="accuracy")
@@ -87,15 +87,13 @@ def plot_fc_vs_gap(result: dict):
 def plot_aux_classifiers(result: dict):
     """The main classifier's training loss per epoch (left), held-out accuracy (middle), and
     per block how many times larger the gradient is with the auxiliary losses (right)."""
-    from course.experiments.aux_classifiers import ARMS, BLOCKS
-    from course.experiments.common import sweep_key
+    from course.experiments.aux_classifiers import ARMS, BLOCKS, chosen_runs
 
-    config, summary = result["config"], result["summary"]
+    summary = result["summary"]
     fig, axes = plt.subplots(1, 3, figsize=(style.WIDTH, 3.8))
     for color, arm in zip((style.BLUE, style.VERMILLION), ARMS, strict=True):
-        lr = summary["arms"][arm]["best_lr"]
-        runs = [result["runs"].get(sweep_key(arm, lr, s)) for s in config["seeds"]]
-        runs = [r for r in runs if r is not None]
+        lr, by_seed = chosen_runs(result, arm)
+        runs = list(by_seed.values())
         _band(axes[0], [r["history"]["train_loss"] for r in runs], f"{arm}, lr {lr:g}", color)
         _band(axes[1], [r["history"]["val_acc"] for r in runs], f"{arm}, lr {lr:g}", color)
     axes[0].set(xlabel="epoch", ylabel="loss of the main classifier", title="training loss (main)")
@@ -120,13 +118,13 @@ def plot_aux_classifiers(result: dict):
 def plot_degradation(result: dict):
     """Training error (solid) and test error (dashed) per epoch of the 20- and 56-layer
     networks, plain (left) and residual (right), as in the ResNet paper's Figure 6."""
-    from course.experiments.degradation import run_key
+    from course.experiments.degradation import network, run_key
 
     config = result["config"]
     fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), sharey=True)
     for ax, kind, title in zip(axes, ("plain", "resnet"), ("plain", "residual"), strict=True):
         for color, depth in ((style.BLUE, 20), (style.VERMILLION, 56)):
-            runs = [result["runs"][run_key(f"{kind}{depth}", s)] for s in config["seeds"]]
+            runs = [result["runs"][run_key(network(kind, depth), s)] for s in config["seeds"]]
             _band(ax, [[1 - a for a in r["history"]["train_acc"]] for r in runs],
                   f"{kind}{depth} training", color)  # fmt: skip
             _band(ax, [[1 - a for a in r["history"]["val_acc"]] for r in runs],
@@ -172,23 +170,18 @@ def plot_inception_bn(result: dict):
     """Held-out accuracy against training steps: GoogLeNet's learning-rate sweep (left);
     GoogLeNet at its best rate and Inception-BN at 1x, 5x and 30x it (right), with the target
     (the held-out accuracy every GoogLeNet seed reached at that rate)."""
-    from course.experiments.inception_bn import inception_lrs, run_key
+    from course.experiments.inception_bn import GOOGLENET, arms, run_key
 
     config, summary = result["config"], result["summary"]
     every, first = summary["steps_per_epoch"], config["seeds"][0]
-    best = summary["googlenet_best_lr"]
     fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), sharey=True)
     for i, lr in enumerate(config["googlenet_lrs"]):
-        run = result["runs"][run_key("GoogLeNet", lr, first)]
-        _accuracy_per_step(axes[0], [run], f"GoogLeNet, lr {lr:g}", style.cycle(i), every)
+        run = result["runs"][run_key(GOOGLENET, lr, first)]
+        _accuracy_per_step(axes[0], [run], f"{GOOGLENET}, lr {lr:g}", style.cycle(i), every)
     axes[0].set(title=f"GoogLeNet's sweep (seed {first})")
-    arms = {f"GoogLeNet, lr {best:g}": [run_key("GoogLeNet", best, s) for s in config["seeds"]]}
-    for m, lr in inception_lrs(best).items():
-        arms[f"Inception-BN x{m}, lr {lr:g}"] = [
-            run_key("Inception-BN", lr, s) for s in config["seeds"]
-        ]
-    for i, (label, keys) in enumerate(arms.items()):
-        _accuracy_per_step(axes[1], [result["runs"][k] for k in keys], label, style.cycle(i), every)
+    for i, (arm, (network, lr)) in enumerate(arms(summary["googlenet_best_lr"]).items()):
+        runs = [result["runs"][run_key(network, lr, s)] for s in config["seeds"]]
+        _accuracy_per_step(axes[1], runs, f"{arm}, lr {lr:g}", style.cycle(i), every)
     axes[1].set(title="GoogLeNet's best rate, Inception-BN at multiples of it")
     for ax in axes:
         ax.axhline(summary["target_val_acc"], color="grey", ls=":", label="target")

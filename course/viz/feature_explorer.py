@@ -19,8 +19,10 @@ from torch import nn
 
 from course.measure.probe import outputs_of
 from course.training.batches import Preprocess, check_images
-from course.viz.explorer import Explorer
+from course.viz.explorer import Explorer, filling, row
 from course.viz.learned_plots import plot_feature_maps
+
+CONTROL_PX = 300  # each of the three controls, side by side while the notebook is wide enough
 
 
 class FeatureMapExplorer(Explorer):
@@ -38,14 +40,17 @@ class FeatureMapExplorer(Explorer):
         self.images = dict(zip(names, images, strict=True))
         self._cache: dict[str, tuple[torch.Tensor, dict]] = {}
         first = next(iter(self.layers))
-        self.image = w.Dropdown(options=list(names), value=names[0], description="image")
-        self.layer = w.Dropdown(options=list(self.layers), value=first, description="layer")
+        self.image = w.Dropdown(options=list(names), value=names[0], description="image",
+                                layout=filling(CONTROL_PX))  # fmt: skip
+        self.layer = w.Dropdown(options=list(self.layers), value=first, description="layer",
+                                layout=filling(CONTROL_PX))  # fmt: skip
         self.channel = w.IntSlider(value=0, min=0, max=self.layers[first].out_channels - 1,
-                                   description="channel", continuous_update=False)  # fmt: skip
+                                   description="channel", continuous_update=False,
+                                   layout=filling(CONTROL_PX))  # fmt: skip
         super().__init__({"image": self.image, "layer": self.layer, "channel": self.channel},
                          render, width="1000px")  # fmt: skip
         self.layer.observe(self._fit_channel, names="value")  # before refresh: the range first
-        self.widget = w.VBox([w.HBox([self.image, self.layer, self.channel]), self.readout,
+        self.widget = w.VBox([row([self.image, self.layer, self.channel]), self.readout,
                               self.picture])  # fmt: skip
         self._watch_controls()
         self.refresh()

@@ -19,6 +19,9 @@ from course.data.imagenet import (
     search_classes,
     siblings,
 )
+from course.viz.explorer import fixed, wrapped
+
+TITLES = ("search a class", "browse the tree")  # short: a tab shows about 16 characters
 
 
 class ImageNetExplorer:
@@ -30,14 +33,14 @@ class ImageNetExplorer:
         self.query = w.Text(value=query, description="search", continuous_update=True,
                             placeholder="a class name, e.g. terrier")  # fmt: skip
         self.matches = w.Select(description="classes", rows=8, layout=w.Layout(width="420px"))
-        self.details = w.HTML()
+        self.details = w.HTML(layout=w.Layout(min_width="0"))
         self.query.observe(self._on_query, names="value")
         self.matches.observe(self._on_match, names="value")
         # Tree
         self.node = node
         self._updating = False
-        self.breadcrumb = w.HTML()
-        self.up = w.Button(description="up", icon="arrow-up", layout=w.Layout(width="80px"))
+        self.breadcrumb = w.HTML(layout=w.Layout(flex="1 1 0", min_width="0"))
+        self.up = w.Button(description="up", icon="arrow-up", layout=fixed("80px"))
         self.below = w.Select(description="below", rows=10, layout=w.Layout(width="520px"))
         self.up.on_click(lambda _: self.go_up())
         self.below.observe(self._on_below, names="value")
@@ -46,8 +49,8 @@ class ImageNetExplorer:
         search = w.VBox([self.query, self.matches, self.details])
         tree = w.VBox([w.HBox([self.up, self.breadcrumb]), self.below])
         self.widget = w.Tab(children=[search, tree])
-        self.widget.set_title(0, "search a class")
-        self.widget.set_title(1, "browse the hierarchy")
+        for index, title in enumerate(TITLES):
+            self.widget.set_title(index, title)
 
     # --- search -----------------------------------------------------------------------------
 
@@ -58,7 +61,8 @@ class ImageNetExplorer:
         if found:
             self.matches.value = found[0].index
         else:
-            self.details.value = f"<i>No class matches {html.escape(text)!r}.</i>" if text else ""
+            message = f"<i>No class matches {html.escape(text)!r}.</i>" if text else ""
+            self.details.value = wrapped(message)
 
     def _on_match(self, change=None) -> None:
         if self.matches.value is None:
@@ -70,7 +74,7 @@ class ImageNetExplorer:
         )
         near = ", ".join(html.escape(s.name) for s in siblings(c)[:25]) or "none"
         definition = html.escape(self.synsets[c.synset].definition)
-        self.details.value = (
+        self.details.value = wrapped(
             f"<b>{html.escape(c.name)}</b> (index {c.index}, <code>{c.wnid}</code>): "
             f"{definition}<br><b>ILSVRC label:</b> {html.escape(c.synonyms)}<br>"
             f"<b>WordNet path{'s' if len(c.paths) > 1 else ''}:</b><ol>{paths}</ol>"
@@ -84,7 +88,9 @@ class ImageNetExplorer:
         self.node = node
         below = children(node)
         trail = self._trail(node)
-        self.breadcrumb.value = " › ".join(html.escape(self.synsets[s].lemma) for s in trail)
+        self.breadcrumb.value = wrapped(
+            " › ".join(html.escape(self.synsets[s].lemma) for s in trail)
+        )
         options = []
         for synset, count in below.items():
             is_class = synset in self.by_synset and not children_or_empty(synset)

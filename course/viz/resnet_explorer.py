@@ -12,8 +12,10 @@ import ipywidgets as w
 
 from course.measure.gradients import layer_gradient_norms
 from course.models import get_model
-from course.viz.explorer import Explorer
+from course.viz.explorer import Explorer, filling
 from course.viz.resnet_plots import plot_gradient_norms
+
+CONTROL_PX = 300  # the depth slider
 
 
 class GradientNormExplorer(Explorer):
@@ -27,7 +29,8 @@ class GradientNormExplorer(Explorer):
         self.model_kwargs = dict(model_kwargs or {})
         self._cache: dict[int, dict[str, list[float]]] = {}
         self.depth = w.SelectionSlider(options=list(self.DEPTHS), value=depth,
-                                       description="depth", continuous_update=False)  # fmt: skip
+                                       description="depth", continuous_update=False,
+                                       layout=filling(CONTROL_PX))  # fmt: skip
         super().__init__({"depth": self.depth}, render, width="760px")
         self.widget = w.VBox([self.depth, self.readout, self.picture])
         for other in self.DEPTHS:  # all at once, so that moving the slider answers at once

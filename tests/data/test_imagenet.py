@@ -56,6 +56,14 @@ def test_counts_the_imagenet_notebook_uses():
     assert len(dogs) == 118
     # Animals are the first 398 classes of the standard order.
     assert {c.index for c in animals} == set(range(398))
+    # Notebook 02: more dogs than birds, reptiles or fish, over five times the cats or primates.
+    count = {name: len(descendants(name)) for name in
+             ("bird.n.01", "reptile.n.01", "fish.n.01", "cat.n.01", "primate.n.02")}  # fmt: skip
+    assert len(dogs) > max(count["bird.n.01"], count["reptile.n.01"], count["fish.n.01"])
+    assert len(dogs) > 5 * max(count["cat.n.01"], count["primate.n.02"])
+    # ... and (its sunburst) over half of the classes are artifacts, over half the animals mammals.
+    assert len(descendants("artifact.n.01")) > 500
+    assert len(descendants("mammal.n.01")) > len(animals) / 2
     names = Counter(c.name for c in load_imagenet_classes())
     assert sorted(n for n, k in names.items() if k > 1) == ["missile", "sunglasses"]
 

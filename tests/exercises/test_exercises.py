@@ -85,6 +85,8 @@ def test_generated_variants_are_checked_against_nn_conv2d(seed):
                       groups=task.groups, bias=task.bias)  # fmt: skip
     assert task.check(sum(p.numel() for p in layer.parameters()))
     assert str(task.in_channels) in task.question()
+    assert all(len(line) <= 110 for line in task.question().splitlines())  # fits the column
+    assert " a 11x" not in task.question() and " a 8x" not in task.question()
     for value, _hint in task.known_mistakes():
         assert not task.check(value)
 
@@ -242,6 +244,11 @@ def test_output_size_hints_for_each_slip():
     assert "divide by the stride" in task.check(214).message
     dilated = OutputSizeTask(44, 3, stride=2, padding=1, dilation=3)
     assert "Dilation spreads the kernel" in dilated.check((44 + 2 - 3) // 2 + 1).message
+    assert dilated.question().startswith("A 44x44 input")
+    assert task.question().startswith("A 224x224 input goes through an 11x11 convolution")
+    for n in (8, 11, 18, 80, 89, 800, 8000, 11000, 18000):
+        assert OutputSizeTask(n, 1).question().startswith(f"An {n}x{n} input"), n
+    assert all(len(line) <= 100 for line in dilated.question().splitlines())  # a column wide
     padded = OutputSizeTask(32, 5, padding=2)  # "same": 32
     assert "both sides" in padded.check(32 + 2 - 5 + 1).message
     with pytest.raises(ValueError, match=r"stride must be an int >= 1, got 0"):

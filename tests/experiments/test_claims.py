@@ -77,11 +77,60 @@ def trained_alexnet_not_reproduced(result):
     return "stored AlexNet run"
 
 
+def aux_classifiers_one_seed_behind(result):
+    from course.experiments import aux_classifiers as m
+
+    lr, _ = m.chosen_runs(result, "with auxiliary heads")
+    result["runs"][m.run_key("with auxiliary heads", lr, 2)]["test"]["acc"] = 0.79
+    return "ahead in each of the 3 seeds"
+
+
+def architectures_resnet_ahead(result):
+    from course.experiments import architectures as m
+
+    result["runs"][m.run_key("resnet18 (1/4)", 0)]["history"]["val_acc"][-1] = 0.93
+    return "AlexNet and VGG rank ahead"
+
+
+def fc_vs_gap_fc_ahead(result):
+    from course.experiments import fc_vs_gap as m
+
+    result["runs"][m.run_key("FC head", 0.1, 1)]["test"]["acc"] = 0.8990
+    return "in one seed of three the FC head is ahead"
+
+
+def degradation_deeper_residual_worse(result):
+    from course.experiments import degradation as m
+
+    result["runs"][m.run_key("resnet56", 1)]["history"]["train_acc"][-1] = 0.96
+    return "ends slightly below the 20-layer one"
+
+
+def batch_norm_stuck_run_learns(result):
+    from course.experiments import batch_norm as m
+
+    result["runs"][m.run_key("without batch norm", 0.1, 1)]["history"]["val_acc"][2] = 0.35
+    return "stays at chance (10%) after every epoch"
+
+
+def inception_bn_googlenet_trains_higher(result):
+    from course.experiments import inception_bn as m
+
+    result["runs"][m.run_key(m.GOOGLENET, 0.08, 0)]["history"]["val_acc"][-1] = 0.5
+    return "GoogLeNet trains only at the lowest rate"
+
+
 # A stored number changed on purpose, and the statement that must then fail.
 TAMPERED = {
     "relu_vs_tanh": relu_vs_tanh_saturation,
     "dropout": dropout_accuracy_falls,
     "tta": tta_one_seed_worse,
+    "aux_classifiers": aux_classifiers_one_seed_behind,
+    "architectures": architectures_resnet_ahead,
+    "fc_vs_gap": fc_vs_gap_fc_ahead,
+    "batch_norm": batch_norm_stuck_run_learns,
+    "inception_bn": inception_bn_googlenet_trains_higher,
+    "degradation": degradation_deeper_residual_worse,
     "trained_alexnet": trained_alexnet_not_reproduced,
 }
 

@@ -101,6 +101,10 @@ def test_output_positions_and_footprint():
     positions = spec.output_positions(9)
     assert len(positions) == len(set(positions)) == 4 * 4
     assert spec.footprint((1, 0)) == [(2 + 2 * i, 2 * j) for i in range(3) for j in range(3)]
+    # Notebook 01: with stride 2, a 3x3 kernel never covers the last column of an 8x8 input.
+    spec = ConvSpec(1, 1, 3, stride=2)
+    covered = {col for pos in spec.output_positions(8) for _, col in spec.footprint(pos)}
+    assert covered == set(range(7))
 
 
 def test_formula_substitutes_the_numbers():
@@ -144,6 +148,8 @@ def test_receptive_field_equals_autograd(layers):
 
 def test_stacks_of_3x3_see_what_5x5_and_7x7_see():
     assert [rf.size for rf in receptive_fields([(3, 1, 1)] * 3)] == [3, 5, 7]
+    # Notebook 01: dilations 1, 2, 4 make the same three layers see 15x15.
+    assert receptive_fields([(3, 1, 1), (3, 1, 2), (3, 1, 4)])[-1].size == 15
     spec = ConvSpec(8, 8, 3, dilation=2)
     assert receptive_fields([spec, spec])[-1].size == 9
 

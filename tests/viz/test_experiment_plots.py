@@ -45,14 +45,14 @@ def test_fc_vs_gap_plots_the_chosen_runs_and_the_parameters():
 
 
 def test_aux_classifiers_plots_the_main_loss_and_the_gradient_gain():
-    from course.experiments.aux_classifiers import BLOCKS
+    from course.experiments.aux_classifiers import BLOCKS, run_key
 
     result = load_results("aux_classifiers")
     summary = result["summary"]
     loss, accuracy, gradient = plot_aux_classifiers(result).axes
     for arm, s in summary["arms"].items():
         runs = [
-            result["runs"][sweep_key(arm, s["best_lr"], seed)] for seed in result["config"]["seeds"]
+            result["runs"][run_key(arm, s["best_lr"], seed)] for seed in result["config"]["seeds"]
         ]
         np.testing.assert_allclose(curve(loss, arm), mean_of(runs, "train_loss"))
         np.testing.assert_allclose(curve(accuracy, arm), mean_of(runs, "val_acc"))
@@ -78,14 +78,14 @@ def test_dropout_and_relu_vs_tanh_plot_the_mean_over_seeds():
 
 
 def test_degradation_plots_training_and_test_error_of_both_depths():
-    from course.experiments.degradation import run_key
+    from course.experiments.degradation import network, run_key
     from course.viz.experiment_plots import plot_degradation
 
     result = load_results("degradation")
     seeds = result["config"]["seeds"]
     for ax, kind in zip(plot_degradation(result).axes, ("plain", "resnet"), strict=True):
         for depth in (20, 56):
-            runs = [result["runs"][run_key(f"{kind}{depth}", s)] for s in seeds]
+            runs = [result["runs"][run_key(network(kind, depth), s)] for s in seeds]
             drawn = curve(ax, f"{kind}{depth} training")
             np.testing.assert_allclose(drawn, 1 - mean_of(runs, "train_acc"))
             np.testing.assert_allclose(
@@ -119,14 +119,15 @@ def test_batch_norm_plots_accuracy_per_step_of_every_learning_rate_that_ran():
 
 
 def test_inception_bn_plots_googlenet_and_the_three_multiples():
-    from course.experiments.inception_bn import run_key
+    from course.experiments.inception_bn import arms, run_key
     from course.viz.experiment_plots import plot_inception_bn
 
     result = load_results("inception_bn")
     config, summary = result["config"], result["summary"]
     _, right = plot_inception_bn(result).axes
+    compared = arms(summary["googlenet_best_lr"])
     for arm, stats in summary["arms"].items():
-        network = "GoogLeNet" if arm == "GoogLeNet" else "Inception-BN"
+        network = compared[arm][0]
         label = f"{arm}, lr {stats['lr']:g}"
         runs = [result["runs"][run_key(network, stats["lr"], s)] for s in config["seeds"]]
         ran = [r for r in runs if not r.get("diverged")]

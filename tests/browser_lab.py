@@ -2,7 +2,7 @@
 PID, and the checks made on a notebook's widgets in a real browser.
 
 - ``widget_cells`` finds the widgets a notebook has by the cells' content (code ending in
-  ``<name>.widget``, or stored widget views), so a new notebook with widgets is picked up, and
+  ``<name>.widget``), so a new notebook with widgets is picked up, and
   cells may move, without editing the tests.
 - ``lab_server`` serves a temporary copy of ``notebooks/`` (outputs stripped, so every widget
   seen comes from the live kernel) on 127.0.0.1 with a random token.
@@ -62,9 +62,9 @@ class WidgetCell:
 
 def widget_cells(notebook: Path) -> list[WidgetCell]:
     """The cells that show widgets, found by their content: the last line of the cell's code is
-    ``<name>.widget`` (or its STORED outputs hold a widget view, mime type
-    ``application/vnd.jupyter.widget-view+json``). No cell number is written down anywhere, so
-    cells may be added or moved without editing the tests."""
+    ``<name>.widget`` or ``display(<name>.widget)`` (a training cell's progress bar is a widget
+    too, but not one to test). No cell number is written down anywhere, so cells may be added or
+    moved without editing the tests."""
     cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
     found, names = [], set()
     for index, cell in enumerate(cells):
@@ -74,8 +74,8 @@ def widget_cells(notebook: Path) -> list[WidgetCell]:
         lines = [ln for ln in source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
         shows = _SHOWS_WIDGET.match(lines[-1].strip()) if lines else None
         views = sum(WIDGET_MIME in out.get("data", {}) for out in cell.get("outputs", []))
-        if shows or views:
-            name = shows.group(1) if shows else f"cell{index}"
+        if shows:
+            name = shows.group(1)
             name = name if name not in names else f"{name}-cell{index}"
             names.add(name)
             found.append(WidgetCell(index, max(views, 1), name))

@@ -252,10 +252,8 @@ def test_notebook_03s_imagenet_cells_run_with_stand_in_weights(stand_in_cache, m
     cells = [src for name, src in code_of_notebooks() if name == "03_alexnet.ipynb"]
     start = next(i for i, src in enumerate(cells) if "imagenet_model(" in src)
     namespace = {}
-    exec("import matplotlib.pyplot as plt\nimport torch\nfrom skimage import data as photos\n"
-         "from course.models import get_model\n"
-         "from course.viz.learned_plots import plot_kernels", namespace)  # fmt: skip
-    exec(cells[start - 1], namespace)  # the imports and torchvision's published figures
+    exec(cells[0], namespace)  # the notebook's imports
+    exec(cells[start - 1], namespace)  # torchvision's published figures
     monkeypatch.setattr(matplotlib.pyplot, "show", lambda: None)
     for src in cells[start:]:
         exec(src, namespace)

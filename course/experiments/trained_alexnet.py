@@ -4,7 +4,7 @@ The network and the training are notebook 09's AlexNet (``architectures``: the C
 ``alexnet_small`` at half width without LRN, Fashion-MNIST resized to 32x32, AdamW, random crops
 and mirroring, seed 0), in two arms that differ only in how the first layer starts:
 
-* ``He initialization``: exactly 08's run (so the two can be checked against each other);
+* ``He initialization``: exactly 09's run (so the two can be checked against each other);
 * ``first layer N(0, 0.01)``: the first layer's weights drawn as the AlexNet paper drew all of
   its weights (Section 5), small, so that what the trained kernels show is what training put
   there; the other layers keep He's initialization, which trains at this size.
@@ -27,7 +27,7 @@ from course.data import FASHION_MNIST_CLASSES
 from course.experiments import architectures
 from course.experiments.common import fashion_mnist_32, finished
 from course.experiments.reporting import Claim, Claims, Report, Table, heading
-from course.measure.kernels import neighbour_correlation
+from course.measure.kernels import hand_made_kernels, neighbour_correlation
 from course.measure.predictions import class_scores, confusion_matrix, most_confused, top_k_error
 from course.training import fit
 
@@ -192,6 +192,7 @@ def report(result: dict) -> Report:
     """The first-layer kernels before and after training, the test errors, and which classes
     each arm confuses."""
     arms = result["summary"]["arms"]
+    sobel = neighbour_correlation(hand_made_kernels()[:2])  # for comparison: smooth patterns
     kernels = Table(
         ("arm", "", "cosine to the start", "neighbours: across", "down"),
         [
@@ -204,6 +205,15 @@ def report(result: dict) -> Report:
             )
             for arm, s in arms.items()
             for when in ("initialization", "trained")
+        ]
+        + [
+            (
+                "notebook 01's Sobel pair",
+                "hand-made",
+                "",
+                f"{sobel['horizontal']:.2f}",
+                f"{sobel['vertical']:.2f}",
+            )
         ],  # fmt: skip
         title="the first layer's kernels",
         align="llrrr",

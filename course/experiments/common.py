@@ -142,10 +142,15 @@ def steps_per_epoch(config: dict) -> int:
 
 
 def steps_to(run: dict, accuracy: float, config: dict) -> int | None:
-    """Optimizer steps until the held-out accuracy, measured after every epoch, first reached
-    ``accuracy``; None if the run diverged or never got there."""
+    """Optimizer steps until the held-out accuracy first reached ``accuracy``, as measured: every
+    ``val_every`` steps where the run did so (``fit(..., val_every=...)``), else after every
+    epoch; None if the run diverged or never got there."""
     if run.get("diverged"):
         return None
+    history = run["history"]
+    if history.get("val_step"):
+        pairs = zip(history["val_step"], history["val_step_acc"], strict=True)
+        return next((step for step, a in pairs if a >= accuracy), None)
     reached = (e for e, a in enumerate(run["history"]["val_acc"], 1) if a >= accuracy)
     epoch = next(reached, None)
     return None if epoch is None else epoch * steps_per_epoch(config)

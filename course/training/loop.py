@@ -90,6 +90,10 @@ class History:
     lr: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     images_per_second: list[float] = field(default_factory=list)
+    # with fit(..., val_every=n): the held-out accuracy every n optimizer steps and at the end
+    # of each epoch, and the step (counted from the start of training) it was measured after
+    val_step: list[int] = field(default_factory=list)
+    val_step_acc: list[float] = field(default_factory=list)
     preprocess: dict = field(default_factory=dict)
     interrupted: bool = False
 
@@ -222,14 +226,22 @@ def fit(
     progress: bool = True,
     live_plot: bool | Callable = True,
     log_every: int = 25,
+    val_every: int | None = None,
 ) -> History:
     """Train ``model`` on ``train`` for ``epochs`` epochs; evaluate on ``val`` after each.
 
     Returns the ``History``. With ``checkpoint``, the state after every epoch is saved there,
     and ``resume=True`` continues from it. ``live_plot`` may be a function ``history ->
-    Figure`` to draw your own curves. See the module docstring for everything else.
+    Figure`` to draw your own curves. ``val_every=n`` also measures the held-out accuracy every
+    n optimizer steps (``history.val_step`` and ``history.val_step_acc``: to find when a run
+    reached an accuracy to within n steps, not a whole epoch). See the module docstring for
+    everything else.
     """
     _check_fit_arguments(epochs, batch_size, lr, weight_decay, warmup_epochs, log_every)
+    if val_every is not None:
+        as_int(val_every, "val_every", 1)
+        if val is None:
+            raise ValueError("val_every needs val= (the held-out images to measure)")
     dist = Distributed.from_env()
     device = device_for(dist, device)
     dtype = choose_precision(device, precision)
@@ -291,7 +303,7 @@ def fit(
         optimizer=optimizer, scheduler=scheduler, scaler=scaler, dtype=dtype, device=device,
         dist=dist, progress=Progress(progress and dist.main, live_plot, epochs),
         label_smoothing=label_smoothing, aux_weight=aux_weight, max_grad_norm=max_grad_norm,
-        log_every=log_every, lr=lr,
+        log_every=log_every, lr=lr, val_every=val_every, val_batches=val_batches,
     )  # fmt: skip
     epoch = start_epoch
     try:
@@ -299,6 +311,9 @@ def fit(
             metrics = _train_one_epoch(net, train_batches, epoch, step)
             if val_batches is not None:
                 metrics.update(_validate(net, val_batches, step))
+            if val_every is not None:
+                metrics["val_step"].append(epoch * len(train_batches))
+                metrics["val_step_acc"].append(metrics["val_acc"])
             _record(history, epoch, metrics, optimizer)
             if checkpoint is not None and dist.main:
                 state = training_state(
@@ -355,6 +370,8 @@ class _Step:
     max_grad_norm: float | None
     log_every: int
     lr: float
+    val_every: int | None = None
+    val_batches: object = None  # measured every val_every steps
 
 
 def _train_one_epoch(net: nn.Module, batches, epoch: int, s: _Step) -> dict[str, float]:
@@ -366,6 +383,8 @@ def _train_one_epoch(net: nn.Module, batches, epoch: int, s: _Step) -> dict[str,
     seen = 0
     first_bad = torch.full((), -1, device=s.device)  # first batch with a non-finite loss
     started = time.perf_counter()
+    checks: dict[str, list] = {"val_step": [], "val_step_acc": []}
+    checked_seconds = 0.0  # time spent measuring the held-out accuracy within the epoch
     channels_last = next(net.parameters()).is_contiguous(memory_format=torch.channels_last)
     for step, (x, y) in enumerate(batches):
         if channels_last:
@@ -399,13 +418,22 @@ def _train_one_epoch(net: nn.Module, batches, epoch: int, s: _Step) -> dict[str,
                 bar.set_postfix(
                     loss=f"{loss_sum.item() / seen:.4f}", acc=f"{correct.item() / seen:.4f}"
                 )
+        # every val_every steps since the start of training (an epoch's end is measured anyway)
+        done = (epoch - 1) * len(batches) + step + 1
+        if s.val_every and done % s.val_every == 0 and step + 1 < len(batches):
+            check_started = time.perf_counter()
+            checks["val_step"].append(done)
+            checks["val_step_acc"].append(_validate(net, s.val_batches, s)["val_acc"])
+            net.train()
+            checked_seconds += time.perf_counter() - check_started
     if bar is not None:
         bar.close()
     totals = s.dist.sum(
         torch.stack([loss_sum, correct.float(), torch.tensor(float(seen), device=s.device)])
     )
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started - checked_seconds
     return {
+        **(checks if s.val_every else {}),
         "train_loss": totals[0].item() / totals[2].item(),
         "train_acc": totals[1].item() / totals[2].item(),
         "seconds": elapsed,
@@ -435,7 +463,8 @@ def _record(history: History, epoch: int, metrics: dict, optimizer) -> None:
     history.epoch.append(epoch)
     history.lr.append(optimizer.param_groups[0]["lr"])
     for key, value in metrics.items():
-        getattr(history, key).append(value)
+        recorded = getattr(history, key)
+        recorded.extend(value) if isinstance(value, list) else recorded.append(value)
 
 
 def _check_fit_arguments(epochs, batch_size, lr, weight_decay, warmup_epochs, log_every) -> None:

@@ -87,6 +87,33 @@ def test_resume_after_interrupt_equals_an_uninterrupted_run(subset, tmp_path, mo
         assert torch.equal(a, b), name
 
 
+def test_val_every_measures_within_epochs_and_survives_a_resume(subset, tmp_path, monkeypatch):
+    train, test = subset
+    train, test = few(train, 640), few(test, 200)  # 10 batches of 64 per epoch
+    options = dict(epochs=3, batch_size=64, progress=False, seed=3, val_every=4)
+    straight = fit(small_cnn(), train, test, **options)
+    assert straight.val_step == [4, 8, 10, 12, 16, 20, 24, 28, 30]  # and every epoch's end
+    ends = [a for s, a in zip(straight.val_step, straight.val_step_acc) if s % 10 == 0]
+    assert ends == straight.val_acc
+    assert len(set(straight.val_step_acc)) > 3  # measured each time, not copied
+
+    interrupted = small_cnn()
+    calls = {"n": 0}
+    original = interrupted.forward
+
+    def forward_then_interrupt(x):
+        calls["n"] += interrupted.training  # training batches only
+        if calls["n"] == 15:  # epoch 2, batch 5
+            raise KeyboardInterrupt
+        return original(x)
+
+    monkeypatch.setattr(interrupted, "forward", forward_then_interrupt)
+    fit(interrupted, train, test, checkpoint=tmp_path / "run.pt", **options)
+    resumed = fit(small_cnn(), train, test, checkpoint=tmp_path / "run.pt", resume=True, **options)
+    assert resumed.val_step == straight.val_step
+    assert resumed.val_step_acc == straight.val_step_acc
+
+
 def test_corrupted_checkpoint_is_refused_clearly(subset, tmp_path):
     train, _ = subset
     path = tmp_path / "run.pt"
@@ -233,6 +260,8 @@ def test_preprocess_batches():
         ({"precision": "int8"}, r"precision must be 'auto', 'fp32', 'bf16' or 'fp16', got 'int8'"),
         ({"precision": "fp16"}, r"precision='fp16' is for GPUs"),
         ({"device": "cuda:5"}, r"'cuda:5' was asked for but this machine has only"),
+        ({"val_every": 0}, r"val_every must be an int >= 1, got 0"),
+        ({"val_every": 5}, r"val_every needs val= \(the held-out images to measure\)"),
     ],
 )
 def test_bad_fit_arguments(subset, kwargs, message):

@@ -44,7 +44,7 @@ CONFIGS = {
     "live": dict(train_images=5_000, test_images=2_000, epochs=6, batch_size=64,
                  lrs=[0.001, 0.01], seeds=[0], target_error=0.25, probe_images=256),
     "reference": dict(train_images=5_000, test_images=2_000, epochs=12, batch_size=64,
-                      lrs=[0.0003, 0.001, 0.003, 0.01], seeds=[0, 1, 2], target_error=0.25,
+                      lrs=[0.0003, 0.001, 0.003, 0.01, 0.03], seeds=[0, 1, 2], target_error=0.25,
                       probe_images=256),
 }  # fmt: skip
 
@@ -270,8 +270,16 @@ def claims(result: dict) -> Claims:
     relu_final = [e for e in relu["final_train_error"] if e is not None]
     tanh_final = [e for e in best_tanh["final_train_error"] if e is not None]
 
+    top = max(result["config"]["lrs"])
+    trained = {arm: s["best_lr"] for arm, s in arms.items() if arm != arm_key("relu", "modern")}
     return Claims(
         [
+            Claim(
+                "every arm that trains has its best learning rate below the top of the sweep "
+                "(the sweep brackets it)",
+                ", ".join(f"{arm} {lr:g}" for arm, lr in trained.items()) + f"; top {top:g}",
+                all(lr < top for lr in trained.values()),
+            ),
             Claim(
                 "2012 init: to the paper's 25% training error both arrive in the same epoch",
                 f"ReLU {fmt(speed['0.25'], '.1f')}x sooner",

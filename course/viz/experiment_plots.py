@@ -11,11 +11,12 @@ from course.viz.figures import finish_panels
 
 
 def _band(ax, curves: list[list[float]], label: str, color: str, style: str = "-",
-          every: int = 1) -> None:  # fmt: skip
+          every: int = 1, x: list[int] | None = None) -> None:  # fmt: skip
     """Mean of equally long curves, and the band between their minimum and maximum; a curve
-    has one value per epoch, drawn at x = epoch x ``every`` (e.g. the steps of an epoch)."""
+    has one value per epoch, drawn at x = epoch x ``every`` (e.g. the steps of an epoch), or
+    one value per point of ``x``."""
     values = np.array(curves)
-    epochs = every * np.arange(1, values.shape[1] + 1)
+    epochs = every * np.arange(1, values.shape[1] + 1) if x is None else np.array(x)
     ax.plot(epochs, values.mean(axis=0), style, color=color, label=f"{label} (n={len(values)})")
     if len(values) > 1:
         ax.fill_between(epochs, values.min(axis=0), values.max(axis=0), color=color, alpha=0.2)
@@ -135,32 +136,36 @@ def plot_degradation(result: dict):
 
 
 def _accuracy_per_step(ax, runs: list[dict], label: str, color: str, every: int) -> None:
-    """Held-out accuracy against optimizer steps: the band of the runs that did not diverge; a
+    """Held-out accuracy against optimizer steps (measured after every epoch, or every
+    ``val_every`` steps where a run did so): the band of the runs that did not diverge; a
     legend entry alone for a learning rate at which every run diverged."""
-    ran = [r["history"]["val_acc"] for r in runs if not r.get("diverged")]
-    diverged = len(runs) - len(ran)
+    histories = [r["history"] for r in runs if not r.get("diverged")]
+    diverged = len(runs) - len(histories)
     note = f", {diverged} diverged" if diverged else ""
-    if ran:
-        _band(ax, ran, label + note, color, every=every)
+    if histories and histories[0].get("val_step"):
+        curves = [h["val_step_acc"] for h in histories]
+        _band(ax, curves, label + note, color, x=histories[0]["val_step"])
+    elif histories:
+        _band(ax, [h["val_acc"] for h in histories], label + note, color, every=every)
     else:
         ax.plot([], [], color=color, label=f"{label}: every run diverged")
 
 
 def plot_batch_norm(result: dict):
     """Held-out accuracy against training steps without (left) and with (right) batch norm, one
-    curve per learning rate, and the target (what every seed reached without batch norm at its
-    best rate), when there is one."""
+    curve per learning rate, and the targets (dotted)."""
     from course.experiments.batch_norm import ARMS, run_key
 
     config, summary = result["config"], result["summary"]
-    every = summary["steps_per_epoch"]
+    every = summary["total_steps"] // config["epochs"]
     fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), sharey=True)
     for ax, arm in zip(axes, ARMS, strict=True):
         for i, lr in enumerate(config["lrs"]):
             runs = [result["runs"][run_key(arm, lr, s)] for s in config["seeds"]]
             _accuracy_per_step(ax, runs, f"lr {lr:g}", style.cycle(i), every)
-        if summary["target_val_acc"] is not None:
-            ax.axhline(summary["target_val_acc"], color="grey", ls=":", label="target")
+        for target in config["targets"]:
+            ax.axhline(target, color="grey", ls=":", lw=1)
+        ax.plot([], [], color="grey", ls=":", lw=1, label="targets")
         ax.set(title=arm, xlabel="optimizer steps", ylabel="held-out accuracy", ylim=(0, 1))
     return finish_panels(fig, axes, "the ten-layer network: held-out accuracy, mean and range "
                          "over seeds")  # fmt: skip
@@ -168,12 +173,12 @@ def plot_batch_norm(result: dict):
 
 def plot_inception_bn(result: dict):
     """Held-out accuracy against training steps: GoogLeNet's learning-rate sweep (left);
-    GoogLeNet at its best rate and Inception-BN at 1x, 5x and 30x it (right), with the target
-    (the held-out accuracy every GoogLeNet seed reached at that rate)."""
+    GoogLeNet at its best rate and Inception-BN at 1x, 5x and 30x it, and at 5x with the BN
+    recipe (right), with the targets (dotted)."""
     from course.experiments.inception_bn import GOOGLENET, arms, run_key
 
     config, summary = result["config"], result["summary"]
-    every, first = summary["steps_per_epoch"], config["seeds"][0]
+    every, first = summary["total_steps"] // config["epochs"], config["seeds"][0]
     fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), sharey=True)
     for i, lr in enumerate(config["googlenet_lrs"]):
         run = result["runs"][run_key(GOOGLENET, lr, first)]
@@ -184,7 +189,9 @@ def plot_inception_bn(result: dict):
         _accuracy_per_step(axes[1], runs, f"{arm}, lr {lr:g}", style.cycle(i), every)
     axes[1].set(title="GoogLeNet's best rate, Inception-BN at multiples of it")
     for ax in axes:
-        ax.axhline(summary["target_val_acc"], color="grey", ls=":", label="target")
+        for target in config["targets"]:
+            ax.axhline(target, color="grey", ls=":", lw=1)
+        ax.plot([], [], color="grey", ls=":", lw=1, label="targets")
         ax.set(xlabel="optimizer steps", ylabel="held-out accuracy", ylim=(0, 1))
     return finish_panels(fig, axes, "held-out accuracy, mean and range over seeds")
 

@@ -93,7 +93,8 @@ def test_val_every_measures_within_epochs_and_survives_a_resume(subset, tmp_path
     options = dict(epochs=3, batch_size=64, progress=False, seed=3, val_every=4)
     straight = fit(small_cnn(), train, test, **options)
     assert straight.val_step == [4, 8, 10, 12, 16, 20, 24, 28, 30]  # and every epoch's end
-    ends = [a for s, a in zip(straight.val_step, straight.val_step_acc) if s % 10 == 0]
+    pairs = zip(straight.val_step, straight.val_step_acc, strict=True)
+    ends = [a for s, a in pairs if s % 10 == 0]
     assert ends == straight.val_acc
     assert len(set(straight.val_step_acc)) > 3  # measured each time, not copied
 

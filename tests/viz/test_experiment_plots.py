@@ -112,10 +112,11 @@ def test_batch_norm_plots_accuracy_per_step_of_every_learning_rate_that_ran():
                 assert xy(ax, f"lr {lr:g}: every run diverged")[0].size == 0
                 continue
             steps, acc = xy(ax, f"lr {lr:g}")
-            np.testing.assert_allclose(acc, mean_of(ran, "val_acc"))
-            assert steps[0] == summary["steps_per_epoch"] and len(steps) == config["epochs"]
-        (target,) = [line for line in ax.get_lines() if line.get_label() == "target"]
-        assert target.get_ydata()[0] == summary["target_val_acc"]
+            np.testing.assert_allclose(acc, mean_of(ran, "val_step_acc"))
+            assert list(steps) == ran[0]["history"]["val_step"]
+            assert steps[0] == config["val_every"] and steps[-1] == summary["total_steps"]
+        drawn = [line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() == ":"]
+        assert sorted(drawn[:-1]) == sorted(config["targets"])  # and the legend's entry
 
 
 def test_inception_bn_plots_googlenet_and_the_three_multiples():
@@ -132,7 +133,9 @@ def test_inception_bn_plots_googlenet_and_the_three_multiples():
         runs = [result["runs"][run_key(network, stats["lr"], s)] for s in config["seeds"]]
         ran = [r for r in runs if not r.get("diverged")]
         if ran:
-            np.testing.assert_allclose(xy(right, label)[1], mean_of(ran, "val_acc"))
+            steps, acc = xy(right, label)
+            np.testing.assert_allclose(acc, mean_of(ran, "val_step_acc"))
+            assert list(steps) == ran[0]["history"]["val_step"]
 
 
 def test_architectures_plot_mean_accuracy_against_parameters_and_time():

@@ -20,7 +20,7 @@ class LoopSafeImageFolder(datasets.ImageFolder):
         samples = []
         seen = {os.path.realpath(Path(directory) / name) for name in class_to_idx}
         for name, index in sorted(class_to_idx.items(), key=lambda item: item[1]):
-            files = image_files(Path(directory) / name, seen)
+            files = image_files(Path(directory) / name, seen, inside=Path(directory))
             if not files and not allow_empty:
                 raise FileNotFoundError(
                     f"class folder {name!r} holds no image ({', '.join(IMAGE_SUFFIXES)})"
@@ -29,11 +29,16 @@ class LoopSafeImageFolder(datasets.ImageFolder):
         return samples
 
 
-def image_files(folder: Path, seen: set[str] | None = None) -> list[Path]:
-    """Image files under ``folder``, following links but never into a real folder in ``seen``
-    or visited before (a link back up the tree would otherwise list the same images again
-    and again); ``seen`` may hold the other classes' folders."""
+def image_files(
+    folder: Path, seen: set[str] | None = None, inside: Path | None = None
+) -> list[Path]:
+    """Regular image files under ``folder``, following links but never into a real folder in
+    ``seen`` or visited before (a link back up the tree would otherwise list the same images
+    again and again); ``seen`` may hold the other classes' folders. With ``inside``, a link that
+    leads out of that folder is refused (it could pull in any number of images from elsewhere
+    without a word); a FIFO or device with an image's name is skipped (reading it would block)."""
     found, seen = [], set() if seen is None else seen
+    root = os.path.realpath(inside) if inside is not None else None
     for here, subfolders, files in os.walk(folder, followlinks=True):
         real = os.path.realpath(here)
         if real in seen and here != str(folder):
@@ -41,7 +46,17 @@ def image_files(folder: Path, seen: set[str] | None = None) -> list[Path]:
             continue
         seen.add(real)
         subfolders.sort()
-        found += [Path(here) / f for f in sorted(files) if f.lower().endswith(IMAGE_SUFFIXES)]
+        for name in sorted(files):
+            path = Path(here) / name
+            if not name.lower().endswith(IMAGE_SUFFIXES) or not path.is_file():
+                continue
+            if root is not None and os.path.commonpath([root, os.path.realpath(path)]) != root:
+                raise DataError(
+                    f"{path} leads out of the image folder {inside} (to "
+                    f"{os.path.realpath(path)}); copy the images into it, or load the folder "
+                    f"the link points to"
+                )
+            found.append(path)
     return found
 
 

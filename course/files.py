@@ -27,6 +27,8 @@ def write_atomically(path: str | Path, write: Callable[[BinaryIO], object]) -> N
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=_prefix(path), suffix=".tmp")
     tmp = Path(name)
     try:
+        if hasattr(os, "fchmod"):  # mkstemp's 0600, made what a plain open() would give
+            os.fchmod(fd, _mode_of(path))
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -39,6 +41,16 @@ def write_atomically(path: str | Path, write: Callable[[BinaryIO], object]) -> N
 def write_text_atomically(path: str | Path, text: str) -> None:
     """``text`` (UTF-8) at ``path``, whole or not at all."""
     write_atomically(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def _mode_of(path: Path) -> int:
+    """The permissions ``path`` has, or (a new file) those the umask gives."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _prefix(path: Path, pid: int | None = None) -> str:

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
 
         torch_dist.destroy_process_group()
     if history.interrupted:
-        if dist.main:
+        if dist.main and history.epoch:  # else fit said: nothing to resume
             print("On the command line: the same command with --resume goes on from there.")
         sys.exit(130)  # the shell's status for Ctrl-C: a script running this sees it stopped
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -333,7 +335,7 @@ def default_preprocess(data, model: nn.Module, augment: bool) -> Preprocess:
     images are repeated to as many channels as the model's first convolution takes."""
     channels = input_channels(model)
     if is_dataset(data):
-        if image_channels(data) == 1:  # grey images: ImageNet's statistics averaged
+        if image_channels(data, "train") == 1:  # grey images: ImageNet's statistics averaged
             grey = (sum(IMAGENET_MEAN) / 3,), (sum(IMAGENET_STD) / 3,)
             return Preprocess(*grey, channels=channels, flip=augment)
         return Preprocess(IMAGENET_MEAN, IMAGENET_STD, channels=channels, flip=augment)
@@ -351,10 +353,10 @@ def make_batches(data, name, batch_size, preprocess, device, *, train, seed, dis
         if len(data) == 0:
             raise ValueError(f"{name} is empty: a Dataset with 0 images")
         check_dataset_item(data, name)
-        per_rank = len(data) // dist.world if dist.world > 1 else len(data)
+        per_rank = math.ceil(len(data) / dist.world)  # DistributedSampler pads every share
         return DatasetBatches(
             data, batch_size, preprocess, device, train=train, seed=seed, dist=dist,
-            drop_last=train and per_rank % batch_size == 1,
+            drop_last=train and _last_batch_of_one(per_rank, batch_size),
         )  # fmt: skip
     images, labels = as_tensors(data, name)
     per_rank = len(images) // dist.world if dist.world > 1 else len(images)
@@ -367,19 +369,28 @@ def make_batches(data, name, batch_size, preprocess, device, *, train, seed, dis
         shuffle=train,
         train=train,
         seed=seed,
-        drop_last=train and per_rank % batch_size == 1,
+        drop_last=train and _last_batch_of_one(per_rank, batch_size),
         shard=(dist.rank, dist.world),
     )
 
 
+def _last_batch_of_one(images: int, batch_size: int) -> bool:
+    """An epoch would end in a batch of a single image after full ones (a training set of one
+    image is left alone: it is a sanity check people run on purpose)."""
+    return images > batch_size and images % batch_size == 1
+
+
 def check_dataset_item(data, name: str) -> None:
-    """A Dataset's first item must be (uint8 image tensor (C, H, W), label): ``fit`` scales
-    images from 0-255 itself, so images already scaled to [0, 1] (``ToTensor()``) would be
-    divided by 255 again and train on values near -2, silently."""
+    """A Dataset's first item must be (uint8 image (C, H, W), label), a tensor or a NumPy
+    array: ``fit`` scales images from 0-255 itself, so images already scaled to [0, 1]
+    (``ToTensor()``) would be divided by 255 again and train on values near -2, silently.
+    (An IterableDataset has no first item to look at; it is not checked.)"""
+    if isinstance(data, torch.utils.data.IterableDataset):
+        return
     item = data[0]
     if not isinstance(item, (tuple, list)) or len(item) != 2:
         raise ValueError(f"{name}[0] must be an (image, label) pair, got {type(item).__name__}")
-    image = item[0]
+    image = torch.as_tensor(item[0]) if isinstance(item[0], np.ndarray) else item[0]
     if not isinstance(image, torch.Tensor) or image.dtype != torch.uint8 or image.ndim != 3:
         got = (f"a {image.dtype} tensor of shape {tuple(image.shape)}"
                if isinstance(image, torch.Tensor) else type(image).__name__)  # fmt: skip
@@ -453,19 +464,25 @@ def uint8_batches(data, batch_size: int):
         yield images[start : start + batch_size], labels[start : start + batch_size]
 
 
-def image_channels(data) -> int:
-    """The channels of the images of in-memory data or of a Dataset (its first image)."""
+def image_channels(data, name: str) -> int | None:
+    """The channels of the images of in-memory data or of a Dataset (its first image; None for
+    an IterableDataset)."""
     if is_dataset(data):
-        check_dataset_item(data, "data")
+        if isinstance(data, torch.utils.data.IterableDataset):
+            return None
+        check_dataset_item(data, name)
         return data[0][0].shape[0]
-    return as_tensors(data, "data")[0].shape[1]
+    return as_tensors(data, name)[0].shape[1]
 
 
 def check_preprocess_fits(preprocess: Preprocess, data, model: nn.Module, name: str) -> None:
     """Before training: the normalization has one value per image channel (or one for all),
     and what it hands the model has the channels the model's first convolution takes."""
-    have = image_channels(data)
-    if len(preprocess.mean) not in (1, have):
+    have = image_channels(data, name)
+    if have is None:
+        return
+    # one value for all channels, one per channel, or (grey images) one per channel they become
+    if len(preprocess.mean) not in (1, have, preprocess.channels if have == 1 else have):
         raise ValueError(
             f"the preprocess normalizes {len(preprocess.mean)} channels, but the {name} images "
             f"have {have}; give mean and std one value per channel (or one for all)"
@@ -485,8 +502,9 @@ def data_fingerprint(data) -> str:
     count and SHA-256 of their bytes; a Dataset by its class, size and folder."""
     if is_dataset(data):
         root = getattr(data, "root", None)
-        return f"{type(data).__name__} of {len(data):,} images" + (f" in {root}" if root else "")
+        where = f" in {os.path.realpath(root)}" if root else ""  # wherever it is opened from
+        return f"{type(data).__name__} of {len(data):,} images{where}"
     images, labels = as_tensors(data, "train")
-    digest = hashlib.sha256(images.contiguous().numpy().tobytes())
-    digest.update(labels.contiguous().numpy().tobytes())
+    digest = hashlib.sha256(images.contiguous().numpy())  # the buffer itself, no copy
+    digest.update(labels.contiguous().numpy())
     return f"{len(images):,} images, sha256 {digest.hexdigest()[:16]}"

@@ -279,7 +279,8 @@ def fit(
         model, optimizer=optimizer, lr=lr, weight_decay=weight_decay, epochs=epochs,
         batch_size=batch_size, seed=seed, augment=augment, label_smoothing=label_smoothing,
         warmup_epochs=warmup_epochs, max_grad_norm=max_grad_norm, aux_weight=aux_weight,
-        preprocess=preprocess.to_dict(), data=data_fingerprint(train),
+        preprocess=preprocess.to_dict(),
+        data=data_fingerprint(train) if checkpoint is not None else None,  # a resume checks it
     )  # fmt: skip
     train_batches = make_batches(
         train, "train", batch_size, preprocess, device, train=True, seed=seed, dist=dist

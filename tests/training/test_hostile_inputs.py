@@ -58,6 +58,8 @@ def test_a_dataset_of_float_images_is_refused_with_the_fix(images):
         fit(bn_cnn(), floats, epochs=1, progress=False)
     with pytest.raises(ValueError, match=r"data\[0\]'s image must be a uint8 tensor"):
         evaluate(bn_cnn(), floats, Preprocess((0.5,), (0.5,)))
+    arrays = GreyImages(images[0][:128].numpy(), images[1][:128])  # NumPy uint8 images: fine
+    assert fit(bn_cnn(), arrays, epochs=1, batch_size=64, progress=False).train_loss
 
 
 def test_a_last_batch_of_one_image_is_left_out_not_a_crash(images):
@@ -67,6 +69,10 @@ def test_a_last_batch_of_one_image_is_left_out_not_a_crash(images):
     again = fit(bn_cnn(), (images[0][:258], images[1][:258]), epochs=1, batch_size=128,
                 progress=False)  # fmt: skip
     assert again.train_acc  # 258 = 2 x 128 + 2: a batch of two trains as before
+    plain = nn.Sequential(nn.Conv2d(1, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(4, 10))  # fmt: skip
+    one = fit(plain, (images[0][:1], images[1][:1]), epochs=2, batch_size=4, progress=False)
+    assert len(one.train_loss) == 2  # a set of one image (a sanity check) still trains
 
 
 @pytest.mark.parametrize(
@@ -83,7 +89,7 @@ def test_a_last_batch_of_one_image_is_left_out_not_a_crash(images):
 def test_resume_refuses_every_setting_that_changes_the_result(images, tmp_path, change, name):
     path = tmp_path / "run.pt"
     fit(bn_cnn(), images, epochs=1, batch_size=64, checkpoint=path, progress=False)
-    train = images
+    train, change = images, dict(change)
     if change.pop("train", None):
         train = (images[0].flip(0), images[1].flip(0))  # the same count, other order
     with pytest.raises(CheckpointError, match=rf"was trained with {name}="):
@@ -126,6 +132,7 @@ def test_command_line_seed_fixes_the_initial_weights(tmp_path):
     assert losses[0] == losses[1]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
 def test_command_line_ctrl_c_exits_130_and_names_resume(tmp_path):
     folder = tiny_folder(tmp_path / "fm", n=512)
     args = ["--model", "resnet20", "--width", "0.25", "--epochs", "500", "--data", str(folder),
@@ -140,6 +147,7 @@ def test_command_line_ctrl_c_exits_130_and_names_resume(tmp_path):
     assert "--resume" in out
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges there")
 def test_temporary_files_have_unguessable_names_and_never_follow_a_link(images, tmp_path):
     from course.experiments.runner import _write_json
 
@@ -153,6 +161,9 @@ def test_temporary_files_have_unguessable_names_and_never_follow_a_link(images, 
     assert victim.read_text() == "precious"
     assert not (tmp_path / "finished.json").is_symlink()
     assert read_json(tmp_path / "finished.json") == {"runs": {}}
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "finished.json").stat().st_mode & 0o777 == 0o666 & ~umask  # as open()
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
@@ -174,6 +185,10 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
         read_json(path, "record")
 
 
+posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX: HOME, flock, FIFOs, SIGINT")
+
+
+@posix
 def test_a_checkpoint_path_under_home_goes_home(images, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
@@ -223,6 +238,7 @@ def test_a_grey_dataset_trains_a_grey_model(images):
     assert len(history.preprocess["mean"]) == 1
 
 
+@posix
 def test_a_second_runner_in_the_same_folder_is_refused(tmp_path):
     from course.experiments.runner import exclusive
 

@@ -229,18 +229,21 @@ def report(result: dict) -> Report:
                   verdict_lines(summary))  # fmt: skip
 
 
+PAPER_FEWER_STEPS = 31.0 / 2.1  # the BN paper's BN-x5 against GoogLeNet (Figure 3), 14.8
+
+
 def claims(result: dict) -> Claims:
     """What notebook 07 says about the result (section 5, "The effect on training")."""
     config, summary = result["config"], result["summary"]
     without, with_bn = (summary["arms"][arm] for arm in ARMS)
     names = [f"{lr:g}" for lr in sorted(config["lrs"])]
-    names += ["-"] * (4 - len(names))  # a smaller grid (a rerun's): its statements fail, clearly
+    names += ["-"] * (5 - len(names))  # a smaller grid (a rerun's): its statements fail, clearly
     seeds = config["seeds"]
     base_lr = fmt(summary["baseline_lr"], "g")
 
-    def each(arm: dict, lr: str, kind: str) -> bool:
+    def each(arm: dict, lr: str, kinds: set[str]) -> bool:
         outcomes = arm.get(lr, {}).get("outcomes", [])
-        return len(outcomes) == len(seeds) and set(outcomes) == {kind}
+        return len(outcomes) == len(seeds) and set(outcomes) <= kinds
 
     def outcomes(arm: dict, lr: str) -> str:
         return f"lr {lr}: " + " ".join(arm.get(lr, {}).get("outcomes", ["-"]))
@@ -249,68 +252,80 @@ def claims(result: dict) -> Claims:
         stats = arm.get(lr, {}).get("val_acc")
         return stats and stats["mean"]
 
-    trained_without = [lr for lr in names if each(without, lr, "trained")]
-    bn_finals = [final(with_bn, lr) for lr in names[1:]]
+    trained_without = [lr for lr in names if each(without, lr, {"trained"})]
+    high_finals = [final(with_bn, lr) for lr in names[2:]]
     best_without = final(without, base_lr)
     total = summary["total_steps"]
-    base_steps = {t: s["without batch norm"] or [] for t, s in summary["per_target"].items()}
-    latest = max((n for steps in base_steps.values() for n in steps if n), default=None)
+    base_steps = [
+        n for s in summary["per_target"].values() for n in s["without batch norm"] or [None]
+    ]
     factors = {t: s["factors"] for t, s in summary["per_target"].items()}
-    same = [f["the same rate"]["fewer"] for f in factors.values()]
-    fast = [f["its fastest rate"]["fewer"] for f in factors.values()]
-    bn_first = [n for lr in names[1:] for n in with_bn.get(lr, {}).get("steps", {}).get(
-        summary["targets"][-1], [None])]  # fmt: skip
+    same = [f["the same rate"] for f in factors.values()]
+    fast = [f["its fastest rate"] for f in factors.values()]
+    means = [f["fewer"] for f in same + fast]
+    ratios = [r for f in same for r in f["per_seed"] or [None]]
+
+    def rounded(chosen) -> tuple:
+        return tuple(round(f["fewer"]["mean"], 1) if f["fewer"] else None for f in chosen)
+
     return Claims(
         [
             Claim(
-                "without batch norm the network trains at the two lowest rates in every seed, "
-                "best at the higher of them: the grid brackets its best rate",
-                f"{'; '.join(outcomes(without, lr) for lr in names[:2])}; best lr {base_lr}",
-                trained_without == names[:2] and base_lr == names[1],
+                "without batch norm the network trains at the three lowest rates in every seed, "
+                "best at the middle one: the grid brackets its best rate",
+                f"{'; '.join(outcomes(without, lr) for lr in names[:3])}; best lr {base_lr}",
+                trained_without == names[:3] and base_lr == names[1],
             ),
             Claim(
-                "at the next rate its held-out accuracy ends at chance (10%) in every seed; at "
-                "the highest its loss becomes NaN or infinite",
-                f"{outcomes(without, names[2])}; {outcomes(without, names[-1])}",
-                each(without, names[2], "stuck") and each(without, names[-1], "diverged"),
+                "at the next rate it learns nothing in any seed (at chance, or the loss became "
+                "NaN or infinite); at the highest its loss becomes NaN or infinite in every seed",
+                f"{outcomes(without, names[3])}; {outcomes(without, names[4])}",
+                each(without, names[3], {"stuck", "diverged"})
+                and each(without, names[4], {"diverged"}),
             ),
             Claim(
                 "with batch norm it trains at every rate, in every seed",
                 "; ".join(outcomes(with_bn, lr) for lr in names),
-                all(each(with_bn, lr, "trained") for lr in names),
+                all(each(with_bn, lr, {"trained"}) for lr in names),
             ),
             Claim(
-                "with batch norm it ends above 0.90 held-out accuracy at every rate from the "
-                "baseline's up; without, at 0.83 at best",
-                f"{', '.join(fmt(a) for a in bn_finals)}; without {fmt(best_without)}",
-                None not in bn_finals
-                and min(bn_finals) > 0.90
+                "with batch norm it ends at 0.89 to 0.92 held-out accuracy at every rate from "
+                "0.02 up; without, at 0.82 at best",
+                f"{', '.join(fmt(a) for a in high_finals)}; without {fmt(best_without)}",
+                None not in high_finals
+                and min(high_finals) >= 0.885
+                and max(high_finals) < 0.925
                 and best_without is not None
-                and round(best_without, 2) == 0.83,
+                and round(best_without, 2) == 0.82,
             ),
             Claim(
-                "without batch norm every seed reaches both targets before 80% of its budget",
-                f"latest at step {fmt(latest, 'd')} of {total}",
-                latest is not None and latest < 0.8 * total,
+                "without batch norm, at its best rate every seed reaches both targets within the "
+                "first 40% of its budget",
+                f"steps {one_per_seed(base_steps)} of {total}",
+                None not in base_steps and max(base_steps) < 0.4 * total,
             ),
             Claim(
-                "every run with batch norm at the baseline's rate or higher reaches the higher "
-                "target before any run without it",
-                f"with {one_per_seed(bn_first)}; without "
-                f"{one_per_seed(base_steps[summary['targets'][-1]]) or '-'}",
-                bool(base_steps[summary["targets"][-1]])
-                and None not in bn_first + base_steps[summary["targets"][-1]]
-                and max(bn_first) < min(base_steps[summary["targets"][-1]]),
+                "at the same rate batch norm needs fewer steps in every seed: 1.7 and 1.9 times "
+                "fewer on average, to the two targets",
+                f"per seed {one_per_seed(ratios, '.2f')}; mean "
+                f"{', '.join(fmt(m, '.1f') for m in rounded(same))}",
+                None not in ratios and min(ratios) > 1 and rounded(same) == (1.7, 1.9),
             ),
             Claim(
-                "at the same rate batch norm needs about 3 times fewer steps, to either target",
-                ", ".join(mean_std(f, ".1f") for f in same),
-                None not in same and all(2.5 <= f["mean"] < 3.5 for f in same),
+                "at its fastest rate (picked after the fact), 2.3 and 2.9 times fewer",
+                ", ".join(mean_std(f["fewer"], ".1f") for f in fast),
+                rounded(fast) == (2.3, 2.9),
             ),
             Claim(
-                "at its fastest rate, about 4 times fewer",
-                ", ".join(mean_std(f, ".1f") for f in fast),
-                None not in fast and all(3.5 <= f["mean"] < 4.5 for f in fast),
+                "the seeds disagree: each factor's spread is 30% of its mean or more",
+                ", ".join(f"{f['std'] / f['mean']:.0%}" if f else "-" for f in means),
+                None not in means and all(f["std"] >= 0.3 * f["mean"] for f in means),
+            ),
+            Claim(
+                "every factor is far below the BN paper's 14.8 (Inception-BN at 5x, on "
+                "ImageNet): under a quarter of it",
+                f"at most {fmt(max((f['mean'] for f in means if f), default=None), '.1f')}",
+                None not in means and max(f["mean"] for f in means) < PAPER_FEWER_STEPS / 4,
             ),
         ]
     )

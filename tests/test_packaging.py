@@ -147,3 +147,16 @@ def test_no_import_circles():
         if a in graph.get(b, ()) and not (a.startswith(b + ".") or b.startswith(a + "."))
     }
     assert circles == set()
+
+
+def test_torch_is_new_enough_that_weights_only_cannot_run_code():
+    """torch <= 2.5.1 lets a crafted file bypass weights_only=True (CVE-2025-32434): the
+    README's promise that a planted checkpoint or weights file cannot run code needs 2.6."""
+    import tomllib
+    import torch
+    from packaging.version import Version
+
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    (torch_dep,) = [d for d in deps if d.split(">")[0].strip() == "torch"]
+    assert Version(torch_dep.split(">=")[1].split(",")[0]) >= Version("2.6")
+    assert Version(torch.__version__.split("+")[0]) >= Version("2.6")

@@ -94,6 +94,18 @@ def has_fashion_mnist(folder: Path, split: str) -> bool:
     return all(_find_idx_file(Path(folder), name) for name in _FILES[split])
 
 
+MAX_IDX_BYTES = 256 * 2**20  # an MNIST-style file is far smaller; a gzip bomb is refused here
+
+
+def _read_at_most(path: Path, limit: int) -> bytes | None:
+    """The file's bytes (decompressed when its name ends in .gz), None if there are more than
+    ``limit``: never more than ``limit + 1`` bytes in memory, whatever a header claims."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read(limit + 1)
+    return None if len(raw) > limit else raw
+
+
 def read_idx(path: Path, ndim: int) -> np.ndarray:
     """Read one uint8 IDX file (optionally gzipped) with every header field checked."""
     path = Path(path)
@@ -102,13 +114,17 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     fix = "Replace it with an intact copy of the original Fashion-MNIST file, or delete it."
     if not path.is_file():
         raise DataError(f"{path} does not exist or is not a file")
-    raw = path.read_bytes()
-    if path.suffix != ".gz" and raw[:2] == b"\x1f\x8b":
-        raise DataError(f"{path} is gzip-compressed but its name does not end in .gz; rename it")
     try:
-        raw = gzip.decompress(raw) if path.suffix == ".gz" else raw
+        raw = _read_at_most(path, MAX_IDX_BYTES)
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"cannot read {path}: {exc} (truncated or not gzip). {fix}") from None
+    if raw is None:
+        raise DataError(
+            f"{path} holds more than {MAX_IDX_BYTES:,} bytes (uncompressed): not an MNIST-style "
+            f"file (Fashion-MNIST's largest is 47,040,016). {fix}"
+        )
+    if path.suffix != ".gz" and raw[:2] == b"\x1f\x8b":
+        raise DataError(f"{path} is gzip-compressed but its name does not end in .gz; rename it")
     if len(raw) < 4 + 4 * ndim:
         raise DataError(f"{path} is too short ({len(raw)} bytes) to be an IDX file. {fix}")
     magic = int.from_bytes(raw[:4], "big")

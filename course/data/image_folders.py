@@ -51,12 +51,14 @@ def load_image_folder(
     *,
     image_size: int = 224,
     transform=None,
+    follow_links: bool = False,
 ):
     """A ``torchvision.datasets.ImageFolder`` over ``root[/split]``, images as uint8 tensors.
 
     Without ``transform``, each image is resized (shorter side ``image_size * 8/7``, as for
     ImageNet evaluation) and centre-cropped to ``image_size``; the result's
-    ``readable_classes`` holds names such as 'tench' for ImageNet wnids.
+    ``readable_classes`` holds names such as 'tench' for ImageNet wnids. A link that leads out
+    of the folder is refused (naming it) unless ``follow_links=True``.
     """
     from torchvision.transforms import v2
 
@@ -76,7 +78,10 @@ def load_image_folder(
             v2.CenterCrop(image_size),
         ])  # fmt: skip
     try:
-        dataset = LoopSafeImageFolder(str(folder), transform=transform, loader=read_image)
+        kind = LoopSafeImageFolder
+        if follow_links:
+            kind = type("LinkFollowingImageFolder", (LoopSafeImageFolder,), {"follow_links": True})
+        dataset = kind(str(folder), transform=transform, loader=read_image)
     except FileNotFoundError as exc:  # class folders without a single image
         raise DataError(f"{folder}: {exc}") from None
     dataset.readable_classes = readable_class_names(dataset.classes)

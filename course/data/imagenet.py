@@ -67,8 +67,16 @@ def _read_tsv(name: str) -> list[dict[str, str]]:
             f"copy of the course's data/ folder; it is now "
             f"{os.environ.get(DATA_DIR_ENV, 'not set')!r}."
         )
-    with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    fix = "restore it with git (git checkout data/imagenet), or rebuild it"
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path} cannot be read ({exc}); {fix}") from None
+    for line, row in enumerate(rows, 2):
+        if None in row.values() or None in row:  # a line cut short, or one with extra fields
+            raise DataError(f"{path}, line {line}, does not have the header's columns; {fix}")
+    return rows
 
 
 @lru_cache(maxsize=1)
@@ -77,10 +85,17 @@ def load_imagenet_classes() -> tuple[ImageNetClass, ...]:
     paths: dict[str, list[tuple[str, ...]]] = {}
     for row in _read_tsv("wordnet_paths.tsv"):
         paths.setdefault(row["wnid"], []).append(tuple(row["path"].split(PATH_SEPARATOR)))
-    classes = tuple(
-        ImageNetClass(int(r["index"]), r["wnid"], r["name"], r["synonyms"], tuple(paths[r["wnid"]]))
-        for r in _read_tsv("classes.tsv")
-    )
+    try:
+        classes = tuple(
+            ImageNetClass(int(r["index"]), r["wnid"], r["name"], r["synonyms"],
+                          tuple(paths[r["wnid"]]))
+            for r in _read_tsv("classes.tsv")
+        )  # fmt: skip
+    except (KeyError, ValueError) as exc:
+        raise DataError(
+            f"{imagenet_dir() / 'classes.tsv'} does not match wordnet_paths.tsv or lacks a "
+            f"column ({type(exc).__name__}: {exc}); restore both with git"
+        ) from None
     if [c.index for c in classes] != list(range(1000)):
         raise DataError(f"{imagenet_dir() / 'classes.tsv'} must list indices 0..999 in order")
     return classes

@@ -49,7 +49,7 @@ CONFIGS = {
     "fast": dict(train_images=512, val_images=256, test_images=256, epochs=2, batch_size=128,
                  lrs=[0.02, 0.5], seeds=[0], val_every=1, targets=[0.2, 0.3]),
     "live": dict(train_images=5_000, val_images=1_000, test_images=2_000, epochs=4,
-                 batch_size=128, lrs=[0.02, 0.5], seeds=[0], val_every=10, targets=[0.6, 0.7]),
+                 batch_size=128, lrs=[0.01, 0.5], seeds=[0], val_every=10, targets=[0.6, 0.7]),
     "reference": dict(train_images=20_000, val_images=1_500, test_images=10_000, epochs=6,
                       batch_size=128, lrs=[0.004, 0.01, 0.02, 0.1, 0.5], seeds=[0, 1, 2],
                       val_every=10, targets=[0.7, 0.75]),

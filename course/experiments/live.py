@@ -21,6 +21,7 @@ import time
 from course.data.files import data_dir
 from course.experiments.reporting import Report, Table
 from course.experiments.runner import EXPERIMENTS, experiment, run_experiment
+from course.files import read_json, write_text_atomically
 from course.runtime import by_mode, describe_machine, short_cpu_name
 
 # What a laptop without bf16 instructions computes with (fp32, AVX2 kernels), on any x86 CPU.
@@ -141,7 +142,7 @@ def _duration(seconds: float) -> str:
 
 def _measured() -> dict:
     path = times_path()
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return read_json(path, "record of live times") if path.is_file() else {}
 
 
 class _bar:
@@ -172,7 +173,7 @@ def time_live(names=EXPERIMENTS, path=None) -> dict:
     if machine["native_bf16"]:
         precisions = {"bf16": {}, **precisions}
     path = path or times_path()
-    record = json.loads(path.read_text()) if path.is_file() else {}
+    record = read_json(path, "record of live times") if path.is_file() else {}
     record.update(machine={k: machine[k] for k in ("cpu", "cores", "torch")},
                   measured=time.strftime("%Y-%m-%d"))  # fmt: skip
     seconds = record.setdefault("seconds", {})
@@ -181,7 +182,7 @@ def time_live(names=EXPERIMENTS, path=None) -> dict:
             took = _time_in_a_fresh_process(name, env)
             seconds.setdefault(name, {})[precision] = round(took, 1)
             print(f"{name} ({precision}): {took:.0f} s", flush=True)
-            path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+            write_text_atomically(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record
 
 

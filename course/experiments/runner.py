@@ -37,11 +37,11 @@ summarizing finished runs again (after a change to ``summarize``) keeps it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import importlib
 import json
-import os
 import subprocess
 import tempfile
 import time
@@ -51,6 +51,7 @@ from pathlib import Path
 import torch
 
 from course.data.files import REPO_DIR, data_dir
+from course.files import check_writable, read_json, write_text_atomically
 from course.runtime import describe_machine
 from course.training.checkpoints import atomic_save
 
@@ -89,7 +90,9 @@ def config_hash(config: dict) -> str:
 
 
 def results_path(name: str) -> Path:
-    """Where the reference result of experiment ``name`` is stored."""
+    """Where the reference result of experiment ``name`` is stored (one of ``EXPERIMENTS``: a
+    name is never a path)."""
+    experiment(name)  # refuses any other name, "../x" included
     return data_dir() / "results" / f"{name}.json"
 
 
@@ -102,7 +105,7 @@ def load_results(name: str, check: bool = True) -> dict:
             f"no stored result for {name!r} at {path}; make it with "
             f"python -m course.experiments run {name} --budget reference"
         )
-    result = json.loads(path.read_text())
+    result = read_json(path, "stored result")
     if check:
         check_current(result)
     return result
@@ -140,9 +143,47 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
     module = experiment(name)
     config = module.CONFIGS[budget]
     work = Path(work) if work is not None else WORK_DIR / f"{name}-{budget}"
-    work.mkdir(parents=True, exist_ok=True)
+    if out is None:
+        out = results_path(name) if budget == "reference" else WORK_DIR / f"{name}-{budget}.json"
+    for folder in (work, Path(out).parent):  # before any training, not after it
+        try:
+            check_writable(folder)
+        except OSError as exc:
+            raise PermissionError(
+                f"{name}: cannot write to {folder} ({exc.strerror or exc}), where the "
+                f"{'runs' if folder == work else 'result'} would go; nothing was trained"
+            ) from None
+    with exclusive(work, name):
+        return _run(name, budget, module, config, Path(out), work, progress)
+
+
+@contextlib.contextmanager
+def exclusive(work: Path, name: str):
+    """Only one runner at a time in ``work``: a second would train the same runs again and the
+    two would overwrite each other's record (POSIX; elsewhere no lock is taken)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(work / ".lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(
+                f"{name}: another run is using {work} now; wait for it to finish (its runs are "
+                f"kept, and running again afterwards only summarizes them)"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _run(name, budget, module, config, out: Path, work: Path, progress) -> dict:
+    """``run_experiment``'s work, in ``work`` (held by this process alone)."""
     done_file = work / "finished.json"
-    done = json.loads(done_file.read_text()) if done_file.is_file() else {}
+    done = read_json(done_file, "record of finished runs") if done_file.is_file() else {}
     if done.get("config_hash") != config_hash(config):
         done = {"config_hash": config_hash(config), "runs": {}, "seconds": 0.0}
     data = module.load_data(config)
@@ -182,8 +223,6 @@ def run_experiment(name: str, budget: str, *, out: str | Path | None = None,
         "summary": module.summarize({"config": config, "runs": done["runs"]}),
         "provenance": done["provenance"],
     }
-    if out is None:
-        out = results_path(name) if budget == "reference" else WORK_DIR / f"{name}-{budget}.json"
     weights = {k: f for k in done["runs"] if (f := _weights_file(work, k)).is_file()}
     if weights:
         result["weights"] = _store_weights(weights, Path(out).with_suffix(".pt"))
@@ -288,8 +327,5 @@ def _git(*args: str) -> str:
 
 
 def _write_json(path: Path, obj) -> None:
-    """Written to a temporary file and renamed: an interrupt never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
+    """Whole or not at all (``course.files``): an interrupt never leaves half a file."""
+    write_text_atomically(path, json.dumps(obj, indent=1) + "\n")

@@ -131,8 +131,10 @@ def check_common(num_classes: int, in_channels: int, width: float = 1.0) -> None
     """The arguments every builder takes, checked with a message that names them."""
     for name, value in (("num_classes", num_classes), ("in_channels", in_channels)):
         as_int(value, name, 1)
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0:
-        raise ValueError(f"width must be a number > 0 (1.0 is the paper's size), got {width!r}")
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width < 1e3:
+        raise ValueError(
+            f"width must be a number between 0 and 1000 (1.0 is the paper's size), got {width!r}"
+        )
 
 
 def check_dropout(dropout: float, name: str = "dropout") -> None:

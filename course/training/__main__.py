@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
+import torch
+
+from course.files import write_text_atomically
 from course.training.batches import Preprocess
 from course.training.checkpoints import CheckpointError
 from course.training.devices import Distributed
@@ -50,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     train = load_fashion_mnist("train", args.data, verbose=dist.main)
     test = load_fashion_mnist("test", args.data, verbose=dist.main)
     options = {"width": args.width} if args.width is not None else {}
+    torch.manual_seed(args.seed)  # --seed fixes the initial weights too, not only the batches
     model = get_model(args.model, num_classes=10, in_channels=1, **options)
     smallest = model.min_input_size or 1
     size = args.image_size or max(28, smallest)
@@ -80,12 +85,16 @@ def main(argv: list[str] | None = None) -> None:
     except CheckpointError as exc:
         parser.error(f"{exc} On the command line: --resume goes on, --out names another folder.")
     if dist.main:
-        (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1) + "\n")
+        write_text_atomically(out / "history.json", json.dumps(history.to_dict(), indent=1) + "\n")
         print(f"wrote {out / 'checkpoint.pt'} and {out / 'history.json'}")
     if dist.world > 1:
         import torch.distributed as torch_dist
 
         torch_dist.destroy_process_group()
+    if history.interrupted:
+        if dist.main and history.epoch:  # else fit said: nothing to resume
+            print("On the command line: the same command with --resume goes on from there.")
+        sys.exit(130)  # the shell's status for Ctrl-C: a script running this sees it stopped
 
 
 def _positive(kind):

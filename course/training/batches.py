@@ -16,9 +16,13 @@ the four corner crops and the centre crop, each also mirrored.
 
 from __future__ import annotations
 
+import hashlib
+import math
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -57,6 +61,11 @@ class Preprocess:
                 except ValueError:
                     raise ValueError(f"{name} must be None or an int >= 1, got {value!r}") from None
         object.__setattr__(self, "pad", as_int(self.pad, "pad", 0))
+        if not all(math.isfinite(v) for v in (*self.mean, *self.std)):
+            raise ValueError(
+                f"mean and std must be finite numbers, got {self.mean}, {self.std} (statistics "
+                f"of images that hold NaN or infinity?)"
+            )
         if len(self.mean) != len(self.std) or any(s <= 0 for s in self.std):
             raise ValueError(
                 f"mean and std need one value per channel, std > 0: {self.mean}, {self.std}"
@@ -326,6 +335,9 @@ def default_preprocess(data, model: nn.Module, augment: bool) -> Preprocess:
     images are repeated to as many channels as the model's first convolution takes."""
     channels = input_channels(model)
     if is_dataset(data):
+        if image_channels(data, "train") == 1:  # grey images: ImageNet's statistics averaged
+            grey = (sum(IMAGENET_MEAN) / 3,), (sum(IMAGENET_STD) / 3,)
+            return Preprocess(*grey, channels=channels, flip=augment)
         return Preprocess(IMAGENET_MEAN, IMAGENET_STD, channels=channels, flip=augment)
     images, _ = as_tensors(data, "train")
     options = dict(crop=images.shape[-1], pad=4, flip=True) if augment else {}
@@ -334,14 +346,20 @@ def default_preprocess(data, model: nn.Module, augment: bool) -> Preprocess:
 
 
 def make_batches(data, name, batch_size, preprocess, device, *, train, seed, dist):
-    """TensorBatches for in-memory data; a DataLoader for a Dataset (image folders)."""
+    """TensorBatches for in-memory data; a DataLoader for a Dataset (image folders). In
+    training, a last batch of a single image is left out of each epoch (a different image each
+    epoch, as the order is shuffled): batch norm cannot normalize one value per channel."""
     if is_dataset(data):
         if len(data) == 0:
             raise ValueError(f"{name} is empty: a Dataset with 0 images")
+        check_dataset_item(data, name)
+        per_rank = math.ceil(len(data) / dist.world)  # DistributedSampler pads every share
         return DatasetBatches(
-            data, batch_size, preprocess, device, train=train, seed=seed, dist=dist
-        )
+            data, batch_size, preprocess, device, train=train, seed=seed, dist=dist,
+            drop_last=train and _last_batch_of_one(per_rank, batch_size),
+        )  # fmt: skip
     images, labels = as_tensors(data, name)
+    per_rank = len(images) // dist.world if dist.world > 1 else len(images)
     return TensorBatches(
         images,
         labels,
@@ -351,14 +369,43 @@ def make_batches(data, name, batch_size, preprocess, device, *, train, seed, dis
         shuffle=train,
         train=train,
         seed=seed,
+        drop_last=train and _last_batch_of_one(per_rank, batch_size),
         shard=(dist.rank, dist.world),
     )
+
+
+def _last_batch_of_one(images: int, batch_size: int) -> bool:
+    """An epoch would end in a batch of a single image after full ones (a training set of one
+    image is left alone: it is a sanity check people run on purpose)."""
+    return images > batch_size and images % batch_size == 1
+
+
+def check_dataset_item(data, name: str) -> None:
+    """A Dataset's first item must be (uint8 image (C, H, W), label), a tensor or a NumPy
+    array: ``fit`` scales images from 0-255 itself, so images already scaled to [0, 1]
+    (``ToTensor()``) would be divided by 255 again and train on values near -2, silently.
+    (An IterableDataset has no first item to look at; it is not checked.)"""
+    if isinstance(data, torch.utils.data.IterableDataset):
+        return
+    item = data[0]
+    if not isinstance(item, (tuple, list)) or len(item) != 2:
+        raise ValueError(f"{name}[0] must be an (image, label) pair, got {type(item).__name__}")
+    image = torch.as_tensor(item[0]) if isinstance(item[0], np.ndarray) else item[0]
+    if not isinstance(image, torch.Tensor) or image.dtype != torch.uint8 or image.ndim != 3:
+        got = (f"a {image.dtype} tensor of shape {tuple(image.shape)}"
+               if isinstance(image, torch.Tensor) else type(image).__name__)  # fmt: skip
+        raise ValueError(
+            f"{name}[0]'s image must be a uint8 tensor (C, H, W) with values 0-255, got {got}; "
+            f"use transforms.PILToTensor() (uint8), not ToTensor() (floats in [0, 1]), or "
+            f"course.data.load_image_folder, and let fit normalize"
+        )
 
 
 class DatasetBatches:
     """A DataLoader over a Dataset of (uint8 image, label), with the same on-device steps."""
 
-    def __init__(self, dataset, batch_size, preprocess, device, *, train, seed, dist):
+    def __init__(self, dataset, batch_size, preprocess, device, *, train, seed, dist,
+                 drop_last=False):  # fmt: skip
         from torch.utils.data import DataLoader, DistributedSampler
 
         self.preprocess, self.device, self.train, self.seed = preprocess, device, train, seed
@@ -378,6 +425,7 @@ class DatasetBatches:
             generator=generator,
             pin_memory=device.type == "cuda",
             persistent_workers=workers > 0,
+            drop_last=drop_last,
         )
         self.epoch = 0
 
@@ -408,8 +456,55 @@ def uint8_batches(data, batch_size: int):
     if is_dataset(data):
         from torch.utils.data import DataLoader
 
+        check_dataset_item(data, "data")
         yield from DataLoader(data, batch_size=batch_size, num_workers=default_num_workers())
         return
     images, labels = as_tensors(data, "data")
     for start in range(0, len(images), batch_size):
         yield images[start : start + batch_size], labels[start : start + batch_size]
+
+
+def image_channels(data, name: str) -> int | None:
+    """The channels of the images of in-memory data or of a Dataset (its first image; None for
+    an IterableDataset)."""
+    if is_dataset(data):
+        if isinstance(data, torch.utils.data.IterableDataset):
+            return None
+        check_dataset_item(data, name)
+        return data[0][0].shape[0]
+    return as_tensors(data, name)[0].shape[1]
+
+
+def check_preprocess_fits(preprocess: Preprocess, data, model: nn.Module, name: str) -> None:
+    """Before training: the normalization has one value per image channel (or one for all),
+    and what it hands the model has the channels the model's first convolution takes."""
+    have = image_channels(data, name)
+    if have is None:
+        return
+    # one value for all channels, one per channel, or (grey images) one per channel they become
+    if len(preprocess.mean) not in (1, have, preprocess.channels if have == 1 else have):
+        raise ValueError(
+            f"the preprocess normalizes {len(preprocess.mean)} channels, but the {name} images "
+            f"have {have}; give mean and std one value per channel (or one for all)"
+        )
+    sees, takes = preprocess.channels or have, input_channels(model)
+    if takes is not None and sees != takes:
+        fix = (f"Preprocess(..., channels={takes})" if have == 1
+               else f"a model built with in_channels={have}")  # fmt: skip
+        raise ValueError(
+            f"the model takes {takes}-channel images but would be given {sees} channels "
+            f"({name} images have {have}); use {fix}"
+        )
+
+
+def data_fingerprint(data) -> str:
+    """What a resumed run checks it trains on the same data: in-memory images and labels by
+    count and SHA-256 of their bytes; a Dataset by its class, size and folder."""
+    if is_dataset(data):
+        root = getattr(data, "root", None)
+        where = f" in {os.path.realpath(root)}" if root else ""  # wherever it is opened from
+        return f"{type(data).__name__} of {len(data):,} images{where}"
+    images, labels = as_tensors(data, "train")
+    digest = hashlib.sha256(images.contiguous().numpy())  # the buffer itself, no copy
+    digest.update(labels.contiguous().numpy())
+    return f"{len(images):,} images, sha256 {digest.hexdigest()[:16]}"

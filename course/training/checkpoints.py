@@ -9,13 +9,14 @@ run's ``NAME.interrupted.pt`` holds ``format``, ``model``, ``epoch`` and ``histo
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+from course.files import check_writable, write_atomically
 
 CHECKPOINT_FORMAT = 1
 
@@ -25,37 +26,9 @@ class CheckpointError(RuntimeError):
 
 
 def atomic_save(obj, path: Path) -> None:
-    """Write to a temporary file in the same folder, then rename it over ``path``: a crash or
-    an interrupt during the write leaves the previous file as it was. Temporary files that a
-    killed process left behind are removed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _remove_stale_temporaries(path: Path) -> None:
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2 : -len(".tmp")]
-        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists but is not ours, or no signals here (Windows): leave its file
-        return True
-    return True
+    """``torch.save`` whole or not at all (``course.files.write_atomically``): a crash or an
+    interrupt during the write leaves the previous file as it was."""
+    write_atomically(path, lambda f: torch.save(obj, f))
 
 
 def check_checkpoint_path(checkpoint: Path, resume: bool) -> None:
@@ -76,10 +49,7 @@ def check_checkpoint_path(checkpoint: Path, resume: bool) -> None:
             f"file to start again."
         )
     try:
-        checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        probe = checkpoint.with_name(f".{checkpoint.name}.{os.getpid()}.tmp")
-        probe.write_bytes(b"")
-        probe.unlink()
+        check_writable(checkpoint.parent)
     except OSError as exc:
         raise CheckpointError(
             f"checkpoints cannot be written to {checkpoint.parent} ({exc.strerror or exc}); "
@@ -110,8 +80,9 @@ def check_resumable(state: dict, model: nn.Module, run: dict, path: Path) -> Non
                 f"with another checkpoint path"
             )
         for key, value in run.items():
-            # epochs may grow: a resumed run can go on longer (its cosine schedule stretches)
-            if key not in ("model", "epochs") and stored.get(key) != value:
+            # epochs may grow: a resumed run can go on longer (its cosine schedule stretches);
+            # a key the stored run lacks was not recorded when it was written
+            if key not in ("model", "epochs") and key in stored and stored[key] != value:
                 raise CheckpointError(
                     f"{path} was trained with {key}={stored.get(key)!r}, this call asks for "
                     f"{key}={value!r}; a resumed run continues exactly, so pass "

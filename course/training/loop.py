@@ -38,6 +38,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -53,6 +54,8 @@ from course.runtime import pick_device
 from course.training.batches import (
     Preprocess,
     check_labels,
+    check_preprocess_fits,
+    data_fingerprint,
     default_preprocess,
     labels_of,
     make_batches,
@@ -137,6 +140,13 @@ def loss_and_logits(output, y, label_smoothing: float, aux_weight: float):
         for aux in output.aux:
             loss = loss + aux_weight * F.cross_entropy(aux, y, label_smoothing=label_smoothing)
         return loss, main, output.logits
+    if not isinstance(output, torch.Tensor) or output.ndim != 2:
+        got = (f"a tensor of shape {tuple(output.shape)}" if isinstance(output, torch.Tensor)
+               else f"a {type(output).__name__}")  # fmt: skip
+        raise TypeError(
+            f"the model must return class scores, a tensor (N, classes), got {got}; a model "
+            f"that returns several outputs needs a wrapper that returns the scores alone"
+        )
     loss = F.cross_entropy(output, y, label_smoothing=label_smoothing)
     return loss, loss, output
 
@@ -238,6 +248,7 @@ def fit(
     everything else.
     """
     _check_fit_arguments(epochs, batch_size, lr, weight_decay, warmup_epochs, log_every)
+    lr, weight_decay, warmup_epochs = float(lr), float(weight_decay), float(warmup_epochs)
     if val_every is not None:
         as_int(val_every, "val_every", 1)
         if val is None:
@@ -245,16 +256,11 @@ def fit(
     dist = Distributed.from_env()
     device = device_for(dist, device)
     dtype = choose_precision(device, precision)
-    checkpoint = Path(checkpoint) if checkpoint is not None else None
+    checkpoint = Path(checkpoint).expanduser() if checkpoint is not None else None  # "~/x.pt"
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint= (the file to resume from)")
     if checkpoint is not None and dist.main:
         check_checkpoint_path(checkpoint, resume)
-    run = describe_run(
-        model, optimizer=optimizer, lr=lr, weight_decay=weight_decay, epochs=epochs,
-        batch_size=batch_size, seed=seed,
-    )  # fmt: skip
-
     torch.manual_seed(seed)
     model.to(device)
     if channels_last:
@@ -265,6 +271,17 @@ def fit(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
     preprocess = preprocess or default_preprocess(train, model, augment)
+    for name, data in (("train", train), ("val", val)):
+        if data is not None:
+            check_preprocess_fits(preprocess, data, model, name)
+    # everything that changes what a resumed run would compute: check_resumable compares it
+    run = describe_run(
+        model, optimizer=optimizer, lr=lr, weight_decay=weight_decay, epochs=epochs,
+        batch_size=batch_size, seed=seed, augment=augment, label_smoothing=label_smoothing,
+        warmup_epochs=warmup_epochs, max_grad_norm=max_grad_norm, aux_weight=aux_weight,
+        preprocess=preprocess.to_dict(),
+        data=data_fingerprint(train) if checkpoint is not None else None,  # a resume checks it
+    )  # fmt: skip
     train_batches = make_batches(
         train, "train", batch_size, preprocess, device, train=True, seed=seed, dist=dist
     )
@@ -327,7 +344,8 @@ def fit(
         if checkpoint is not None and dist.main:
             saved = save_interrupted(model, epoch - 1, history.to_dict(), checkpoint)
             where = (
-                f"{checkpoint} holds epoch {epoch - 1}, and fit(..., resume=True) goes on from it"
+                f"{checkpoint} holds epoch {epoch - 1}, and resuming goes on from it "
+                f"(fit(..., resume=True))"
                 if epoch > 1
                 else f"no epoch had finished, so there is no {checkpoint.name} to resume from: "
                 f"run fit again without resume=True"
@@ -390,7 +408,10 @@ def _train_one_epoch(net: nn.Module, batches, epoch: int, s: _Step) -> dict[str,
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast(s.device, s.dtype):
-            loss, main_loss, logits = loss_and_logits(net(x), y, s.label_smoothing, s.aux_weight)
+            output = net(x)
+            if step == 0:  # once an epoch (a host sync): labels the scores cannot hold
+                _check_scores(output, y)
+            loss, main_loss, logits = loss_and_logits(output, y, s.label_smoothing, s.aux_weight)
         finite = torch.isfinite(loss.detach())
         first_bad = torch.where(
             (first_bad < 0) & ~finite, torch.full_like(first_bad, step), first_bad
@@ -441,6 +462,17 @@ def _train_one_epoch(net: nn.Module, batches, epoch: int, s: _Step) -> dict[str,
     }
 
 
+def _check_scores(output, y: torch.Tensor) -> None:
+    """A model without a final Linear layer (so fit could not check the labels before training)
+    whose scores are fewer than the classes: a clear error, not an index error deep in torch."""
+    scores = output.logits if isinstance(output, AuxOutputs) else output
+    if isinstance(scores, torch.Tensor) and scores.ndim == 2 and scores.shape[1] <= int(y.max()):
+        raise ValueError(
+            f"labels go up to {int(y.max())}, but the model gives {scores.shape[1]} class scores "
+            f"per image; build it with as many outputs as classes"
+        )
+
+
 def _validate(net: nn.Module, batches, s: _Step) -> dict[str, float]:
     net.eval()
     totals = torch.zeros(3, device=s.device)
@@ -470,12 +502,19 @@ def _record(history: History, epoch: int, metrics: dict, optimizer) -> None:
 def _check_fit_arguments(epochs, batch_size, lr, weight_decay, warmup_epochs, log_every) -> None:
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("log_every", log_every)):
         as_int(value, name, 1)
-    if not isinstance(lr, (int, float)) or not 0 < lr < 10:
+    if not _real(lr) or not 0 < lr < 10:
         raise ValueError(f"lr must be a number in (0, 10), got {lr!r}")
-    if not isinstance(weight_decay, (int, float)) or weight_decay < 0:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
-    if not isinstance(warmup_epochs, (int, float)) or warmup_epochs < 0:
-        raise ValueError(f"warmup_epochs must be >= 0, got {warmup_epochs!r}")
+    if not _real(weight_decay) or not 0 <= weight_decay < math.inf:
+        raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
+    if not _real(warmup_epochs) or not 0 <= warmup_epochs < math.inf:
+        raise ValueError(f"warmup_epochs must be a number >= 0, got {warmup_epochs!r}")
+
+
+def _real(value) -> bool:
+    """A real number: Python's, NumPy's (np.float32(1e-3)) or a 0-d tensor's; not a bool."""
+    if isinstance(value, torch.Tensor):
+        return value.ndim == 0 and value.is_floating_point()
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _warmup_cosine(warmup: int, total: int):

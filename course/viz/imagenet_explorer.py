@@ -75,7 +75,7 @@ class ImageNetExplorer:
         near = ", ".join(html.escape(s.name) for s in siblings(c)[:25]) or "none"
         definition = html.escape(self.synsets[c.synset].definition)
         self.details.value = wrapped(
-            f"<b>{html.escape(c.name)}</b> (index {c.index}, <code>{c.wnid}</code>): "
+            f"<b>{html.escape(c.name)}</b> (index {c.index}, <code>{html.escape(c.wnid)}</code>): "
             f"{definition}<br><b>ILSVRC label:</b> {html.escape(c.synonyms)}<br>"
             f"<b>WordNet path{'s' if len(c.paths) > 1 else ''}:</b><ol>{paths}</ol>"
             f"<b>Siblings among the 1000</b> ({len(siblings(c))}): {near}"

@@ -349,3 +349,76 @@ def test_a_plain_class_tree_needs_no_imagenet_metadata(tmp_path, monkeypatch):
     monkeypatch.setenv(files.DATA_DIR_ENV, str(tmp_path / "no-metadata-here"))
     dataset = image_folders.load_image_folder(tmp_path, image_size=8)
     assert dataset.readable_classes == ["cats", "dogs"] and len(dataset) == 2
+
+
+def test_a_gzip_bomb_is_refused_without_expanding_it(tmp_path, monkeypatch):
+    """1 MB of gzip whose header claims 60,000 images but which expands to 1 GiB: read no
+    further than the limit (here lowered, so the test stays small), then refused."""
+    monkeypatch.setattr(fashion_mnist, "MAX_IDX_BYTES", 10 * 2**20)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    header = (2051).to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in (60_000, 28, 28))
+    with gzip.open(path, "wb") as f:
+        f.write(header)
+        for _ in range(64):  # 64 MiB of zeros, a few kB compressed
+            f.write(bytes(2**20))
+    with pytest.raises(DataError, match=r"holds more than 10,485,760 bytes \(uncompressed\)"):
+        fashion_mnist.read_idx(path, 3)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and symbolic links are POSIX here")
+def test_an_image_folder_skips_a_fifo_and_refuses_a_link_out_of_it(tmp_path):
+    import os
+
+    from PIL import Image
+
+    root = tmp_path / "images"
+    for name in ("cat", "dog"):
+        (root / name).mkdir(parents=True)
+        Image.new("RGB", (8, 8)).save(root / name / "a.png")
+    os.mkfifo(root / "cat" / "z.png")  # reading it would block forever
+    dataset = image_folders.load_image_folder(root, image_size=8)
+    assert len(dataset) == 2
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    Image.new("RGB", (8, 8)).save(outside / "b.png")
+    (root / "dog" / "more").symlink_to(outside)
+    with pytest.raises(DataError, match=r"leads out of the image folder .* follow_links=True"):
+        image_folders.load_image_folder(root, image_size=8)
+    linked = image_folders.load_image_folder(root, image_size=8, follow_links=True)
+    assert len(linked) == 3  # a subset made of links, asked for
+
+
+def test_a_damaged_metadata_file_is_named(tmp_path, monkeypatch):
+    from course.data import imagenet
+
+    copy = tmp_path / "data"
+    shutil.copytree(REPO / "data" / "imagenet", copy / "imagenet")
+    lines = (copy / "imagenet" / "classes.tsv").read_text(encoding="utf-8").splitlines()
+    (copy / "imagenet" / "classes.tsv").write_text("\n".join(lines[:10]) + "\nn0144\n")
+    monkeypatch.setenv(files.DATA_DIR_ENV, str(copy))
+    imagenet.load_imagenet_classes.cache_clear()
+    try:
+        with pytest.raises(DataError, match=r"classes.tsv, line 11, does not have the header"):
+            imagenet.load_imagenet_classes()
+    finally:
+        imagenet.load_imagenet_classes.cache_clear()
+
+
+def test_the_imagenet_explorer_shows_metadata_as_text_not_html(tmp_path, monkeypatch):
+    from course.data import imagenet
+    from course.viz.imagenet_explorer import ImageNetExplorer
+
+    copy = tmp_path / "data"
+    shutil.copytree(REPO / "data" / "imagenet", copy / "imagenet")
+    path = copy / "imagenet" / "classes.tsv"
+    text = path.read_text(encoding="utf-8").replace("\tgiant panda\t", "\t<img src=x>panda\t", 1)
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv(files.DATA_DIR_ENV, str(copy))
+    for cached in (imagenet.load_imagenet_classes, imagenet.load_synsets):
+        cached.cache_clear()
+    try:
+        shown = ImageNetExplorer(query="panda").details.value
+        assert "&lt;img src=x&gt;panda" in shown and "<img" not in shown
+    finally:
+        for cached in (imagenet.load_imagenet_classes, imagenet.load_synsets):
+            cached.cache_clear()

@@ -165,3 +165,15 @@ def test_trained_weights_are_kept_beside_the_result_and_checked_when_read(tmp_pa
     weights_file.write_bytes(weights_file.read_bytes() + b"\0")  # altered after the result
     with pytest.raises(StaleResult, match="SHA-256 differs"):
         runner.trained_weights("trained_alexnet", key)
+
+
+def test_an_unwritable_output_folder_is_found_before_any_training(tmp_path, monkeypatch):
+    blocker = tmp_path / "results"
+    blocker.write_text("a file where the folder should be")  # unwritable even for root
+    trained = []
+    module = experiment("dropout")
+    monkeypatch.setattr(module, "train", lambda *a: trained.append(a) or {})
+    with pytest.raises(PermissionError, match=r"dropout: cannot write to .*results.* nothing was "
+                       r"trained"):  # fmt: skip
+        run_experiment("dropout", "fast", out=blocker / "r.json", work=tmp_path / "work")
+    assert not trained

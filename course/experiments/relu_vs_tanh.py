@@ -310,10 +310,14 @@ def claims(result: dict) -> Claims:
                 best_speed is not None and 1 < best_speed < (speed["0.15"] or 0),
             ),
             Claim(
-                "tanh with the modern initialization ends with a lower training error than ReLU "
-                "with 2012's, in every seed",
+                "tanh with the modern initialization ends with about the same training error as "
+                "ReLU with 2012's: the seeds' ranges overlap, the means within half a point",
                 f"{per_seed(tanh_final, '.3f')} vs {per_seed(relu_final, '.3f')}",
-                bool(tanh_final and relu_final) and max(tanh_final) < min(relu_final),
+                bool(tanh_final and relu_final)
+                and max(tanh_final) >= min(relu_final)
+                and max(relu_final) >= min(tanh_final)
+                and abs(sum(tanh_final) / len(tanh_final) - sum(relu_final) / len(relu_final))
+                < 0.005,
             ),
             Claim(
                 "fed 0-255 inputs, most of tanh's first layer is saturated from the start",

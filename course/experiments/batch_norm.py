@@ -197,16 +197,15 @@ def report(result: dict) -> Report:
     target; then per target how many times fewer steps batch norm needed, seed by seed."""
     summary = result["summary"]
     targets = summary["targets"]
-    rows = [(arm, lr, " ".join(s["outcomes"]), mean_std(s["val_acc"]), mean_std(s["test_acc"]),
+    rows = [(arm, lr, " ".join(s["outcomes"]), mean_std(s["val_acc"]),
              *(one_per_seed(s["steps"][t]) for t in targets))
             for arm, per_lr in summary["arms"].items() for lr, s in per_lr.items()]  # fmt: skip
     runs = Table(
-        ("network", "lr", "each seed", "held-out acc.", "test acc.",
-         *(f"steps to {t}" for t in targets)),
+        ("network", "lr", "each seed", "held-out acc.", *(f"steps to {t}" for t in targets)),
         rows,
         title="every run: its outcome, its final accuracy, its steps to each target",
-        note=f"Accuracy after the last epoch: mean ± standard deviation over the seeds that did "
-        f"not diverge ('stuck': at chance, 10%). Steps: one number per seed, out of "
+        note=f"Held-out accuracy after the last epoch: mean ± standard deviation over the seeds "
+        f"that did not diverge ('stuck': at chance, 10%). Steps: one number per seed, out of "
         f"{summary['total_steps']}, measured every {summary['val_every']} ('-': never).",
     )  # fmt: skip
     rows = []

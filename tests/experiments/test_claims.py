@@ -106,11 +106,13 @@ def degradation_deeper_residual_worse(result):
     return "ends slightly below the 20-layer one"
 
 
-def batch_norm_stuck_run_learns(result):
+def batch_norm_baseline_reaches_the_targets_only_at_the_end(result):
     from course.experiments import batch_norm as m
 
-    result["runs"][m.run_key("without batch norm", 0.1, 1)]["history"]["val_acc"][2] = 0.35
-    return "stays at chance (10%) after every epoch"
+    lr = result["summary"]["baseline_lr"]
+    checks = result["runs"][m.run_key("without batch norm", lr, 1)]["history"]["val_step_acc"]
+    checks[:-1] = [0.5] * (len(checks) - 1)  # the targets first reached at the last measurement
+    return "reaches both targets within the first 40% of its budget"
 
 
 def inception_bn_googlenet_trains_higher(result):
@@ -128,7 +130,7 @@ TAMPERED = {
     "aux_classifiers": aux_classifiers_one_seed_behind,
     "architectures": architectures_resnet_ahead,
     "fc_vs_gap": fc_vs_gap_fc_ahead,
-    "batch_norm": batch_norm_stuck_run_learns,
+    "batch_norm": batch_norm_baseline_reaches_the_targets_only_at_the_end,
     "inception_bn": inception_bn_googlenet_trains_higher,
     "degradation": degradation_deeper_residual_worse,
     "trained_alexnet": trained_alexnet_not_reproduced,

@@ -53,9 +53,9 @@ def _mode_of(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def _prefix(path: Path, pid: int | None = None) -> str:
+def _prefix(path: Path) -> str:
     """Temporary files of ``path`` start with its name and the writer's process id."""
-    return f".{path.name}.{os.getpid() if pid is None else pid}."
+    return f".{path.name}.{os.getpid()}."
 
 
 def _remove_stale_temporaries(path: Path) -> None:

@@ -380,13 +380,13 @@ def _last_batch_of_one(images: int, batch_size: int) -> bool:
     return images > batch_size and images % batch_size == 1
 
 
-def check_dataset_item(data, name: str) -> None:
+def check_dataset_item(data, name: str) -> torch.Tensor | None:
     """A Dataset's first item must be (uint8 image (C, H, W), label), a tensor or a NumPy
     array: ``fit`` scales images from 0-255 itself, so images already scaled to [0, 1]
     (``ToTensor()``) would be divided by 255 again and train on values near -2, silently.
-    (An IterableDataset has no first item to look at; it is not checked.)"""
+    Returns that first image (None for an IterableDataset: no first item to look at)."""
     if isinstance(data, torch.utils.data.IterableDataset):
-        return
+        return None
     item = data[0]
     if not isinstance(item, (tuple, list)) or len(item) != 2:
         raise ValueError(f"{name}[0] must be an (image, label) pair, got {type(item).__name__}")
@@ -399,6 +399,7 @@ def check_dataset_item(data, name: str) -> None:
             f"use transforms.PILToTensor() (uint8), not ToTensor() (floats in [0, 1]), or "
             f"course.data.load_image_folder, and let fit normalize"
         )
+    return image
 
 
 class DatasetBatches:
@@ -468,10 +469,8 @@ def image_channels(data, name: str) -> int | None:
     """The channels of the images of in-memory data or of a Dataset (its first image; None for
     an IterableDataset)."""
     if is_dataset(data):
-        if isinstance(data, torch.utils.data.IterableDataset):
-            return None
-        check_dataset_item(data, name)
-        return data[0][0].shape[0]
+        first = check_dataset_item(data, name)
+        return None if first is None else first.shape[0]
     return as_tensors(data, name)[0].shape[1]
 
 

@@ -38,27 +38,28 @@ def bn_cnn() -> nn.Module:
     )  # fmt: skip
 
 
-class FloatImages(torch.utils.data.Dataset):
-    """The ToTensor() habit: float images in [0, 1]."""
+class Images(torch.utils.data.Dataset):
+    """(image, label) pairs as given; ``scaled``: float images in [0, 1], the ToTensor() habit.
+    (Not named images: fit would take a Dataset with ``.images`` for an ImageSet.)"""
 
-    def __init__(self, images, labels):
-        self.x, self.y = images, labels
+    def __init__(self, images, labels, scaled: bool = False):
+        self.x, self.y, self.scaled = images, labels, scaled
 
     def __len__(self):
         return len(self.x)
 
     def __getitem__(self, i):
-        return self.x[i].float() / 255, int(self.y[i])
+        return (self.x[i].float() / 255 if self.scaled else self.x[i]), int(self.y[i])
 
 
 def test_a_dataset_of_float_images_is_refused_with_the_fix(images):
-    floats = FloatImages(*images)
+    floats = Images(*images, scaled=True)
     with pytest.raises(ValueError, match=r"train\[0\]'s image must be a uint8 tensor .* got a "
                        r"torch.float32 tensor .*PILToTensor\(\)"):  # fmt: skip
         fit(bn_cnn(), floats, epochs=1, progress=False)
     with pytest.raises(ValueError, match=r"data\[0\]'s image must be a uint8 tensor"):
         evaluate(bn_cnn(), floats, Preprocess((0.5,), (0.5,)))
-    arrays = GreyImages(images[0][:128].numpy(), images[1][:128])  # NumPy uint8 images: fine
+    arrays = Images(images[0][:128].numpy(), images[1][:128])  # NumPy uint8 images: fine
     assert fit(bn_cnn(), arrays, epochs=1, batch_size=64, progress=False).train_loss
 
 
@@ -221,19 +222,8 @@ def test_models_that_do_not_fit_the_data_get_messages_not_torch_errors(images):
             (0.5,), (0.25,), channels=3))  # fmt: skip
 
 
-class GreyImages(torch.utils.data.Dataset):
-    def __init__(self, images, labels):
-        self.x, self.y = images, labels
-
-    def __len__(self):
-        return len(self.x)
-
-    def __getitem__(self, i):
-        return self.x[i], int(self.y[i])
-
-
 def test_a_grey_dataset_trains_a_grey_model(images):
-    history = fit(bn_cnn(), GreyImages(images[0][:128], images[1][:128]), epochs=1,
+    history = fit(bn_cnn(), Images(images[0][:128], images[1][:128]), epochs=1,
                   batch_size=64, progress=False)  # fmt: skip
     assert len(history.preprocess["mean"]) == 1
 

@@ -173,12 +173,12 @@ def plot_batch_norm(result: dict):
 
 def plot_inception_bn(result: dict):
     """Held-out accuracy against training steps: GoogLeNet's learning-rate sweep (left);
-    GoogLeNet at its best rate and Inception-BN at 1x, 5x and 30x it (right), with the target
-    (the held-out accuracy every GoogLeNet seed reached at that rate)."""
+    GoogLeNet at its best rate and Inception-BN at 1x, 5x and 30x it, and at 5x with the BN
+    recipe (right), with the targets (dotted)."""
     from course.experiments.inception_bn import GOOGLENET, arms, run_key
 
     config, summary = result["config"], result["summary"]
-    every, first = summary["steps_per_epoch"], config["seeds"][0]
+    every, first = summary["total_steps"] // config["epochs"], config["seeds"][0]
     fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 3.8), sharey=True)
     for i, lr in enumerate(config["googlenet_lrs"]):
         run = result["runs"][run_key(GOOGLENET, lr, first)]
@@ -189,7 +189,9 @@ def plot_inception_bn(result: dict):
         _accuracy_per_step(axes[1], runs, f"{arm}, lr {lr:g}", style.cycle(i), every)
     axes[1].set(title="GoogLeNet's best rate, Inception-BN at multiples of it")
     for ax in axes:
-        ax.axhline(summary["target_val_acc"], color="grey", ls=":", label="target")
+        for target in config["targets"]:
+            ax.axhline(target, color="grey", ls=":", lw=1)
+        ax.plot([], [], color="grey", ls=":", lw=1, label="targets")
         ax.set(xlabel="optimizer steps", ylabel="held-out accuracy", ylim=(0, 1))
     return finish_panels(fig, axes, "held-out accuracy, mean and range over seeds")
 

@@ -115,11 +115,13 @@ def batch_norm_baseline_reaches_the_targets_only_at_the_end(result):
     return "reaches both targets within the first 40% of its budget"
 
 
-def inception_bn_googlenet_trains_higher(result):
+def inception_bn_one_seed_at_1x_much_sooner(result):
     from course.experiments import inception_bn as m
 
-    result["runs"][m.run_key(m.GOOGLENET, 0.08, 0)]["history"]["val_acc"][-1] = 0.5
-    return "GoogLeNet trains only at the lowest rate"
+    lr = result["summary"]["googlenet_best_lr"]
+    checks = result["runs"][m.run_key(m.INCEPTION_BN, lr, 1)]["history"]["val_step_acc"]
+    checks[:] = [0.99] * len(checks)  # at every target from its first measurement
+    return "at 1x Inception-BN needs about 2 times fewer steps"
 
 
 # A stored number changed on purpose, and the statement that must then fail.
@@ -131,7 +133,7 @@ TAMPERED = {
     "architectures": architectures_resnet_ahead,
     "fc_vs_gap": fc_vs_gap_fc_ahead,
     "batch_norm": batch_norm_baseline_reaches_the_targets_only_at_the_end,
-    "inception_bn": inception_bn_googlenet_trains_higher,
+    "inception_bn": inception_bn_one_seed_at_1x_much_sooner,
     "degradation": degradation_deeper_residual_worse,
     "trained_alexnet": trained_alexnet_not_reproduced,
 }

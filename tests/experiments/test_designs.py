@@ -64,22 +64,32 @@ def test_the_batch_norm_arms_differ_only_by_batch_norm():
     assert abs(wide.weight.std().item() - (2 / 576) ** 0.5) < 0.003
 
 
-def test_inception_bn_runs_at_multiples_of_googlenets_best_stable_rate():
+def test_inception_bn_runs_at_multiples_of_googlenets_best_stable_rate(monkeypatch):
     from course.experiments import inception_bn
 
     config = dict(inception_bn.CONFIGS["reference"])
     first = config["seeds"][0]
-    acc = {0.02: 0.80, 0.04: 0.83}  # 0.08 diverged: not "stable", whatever its accuracy
+    acc = {0.01: 0.80, 0.02: 0.83}  # 0.04 diverged: not "stable", whatever its accuracy
     done = {inception_bn.run_key("GoogLeNet", lr, first): {"history": {"val_acc": [a]}}
             for lr, a in acc.items()}  # fmt: skip
-    done[inception_bn.run_key("GoogLeNet", 0.08, first)] = {"diverged": True}
+    done[inception_bn.run_key("GoogLeNet", 0.04, first)] = {"diverged": True}
     todo = dict(inception_bn.plan(config, done))
     inception = sorted(s["lr"] for s in todo.values() if s["network"] == "Inception-BN")
-    assert inception == [0.04, 0.04, 0.2, 0.2, 1.2, 1.2]  # x1, x5, x30, two seeds
-    assert [s["lr"] for s in todo.values() if s["network"] == "GoogLeNet"] == [0.04]
+    assert inception == [0.02] * 3 + [0.1] * 3 + [0.6] * 3  # x1, x5, x30, three seeds
+    recipe = [s["lr"] for s in todo.values() if s["network"] == inception_bn.RECIPE]
+    assert recipe == [0.1] * 3  # at 5x
+    assert [s["lr"] for s in todo.values() if s["network"] == "GoogLeNet"] == [0.02] * 2
+    assert len(todo) + len(done) == inception_bn.planned_runs(config)
     googlenet = inception_bn.build("GoogLeNet", config)
     bn = inception_bn.build("Inception-BN", config)
     assert googlenet.aux1 is None and googlenet.dropout.p == bn.dropout.p == 0.4
+    assert inception_bn.build(inception_bn.RECIPE, config).dropout.p == 0
+    decay = {}  # the weight decay each network trains with
+    monkeypatch.setattr(inception_bn, "sgd_run", lambda model, config, settings, *_, **options:
+                        decay.setdefault(settings["network"], options["weight_decay"]))  # fmt: skip
+    for network in ("GoogLeNet", "Inception-BN", inception_bn.RECIPE):
+        inception_bn.train(config, dict(network=network, seed=0), {"preprocess": None}, None)
+    assert decay == {"GoogLeNet": 2e-4, "Inception-BN": 2e-4, inception_bn.RECIPE: 2e-4 / 5}
     assert not any(isinstance(m, nn.BatchNorm2d) for m in googlenet.modules())
     assert any(isinstance(m, nn.LocalResponseNorm) for m in googlenet.modules())
 
@@ -136,5 +146,5 @@ def test_summaries_of_failed_baselines_say_so_instead_of_crashing():
     for r in runs.values():
         r.setdefault("lr", 0.01)
     summary = inception_bn.summarize({"config": config, "runs": runs})
-    assert summary["arms"]["GoogLeNet"]["mean_steps"] is None  # one seed diverged
+    assert summary["arms"]["Inception-BN x5"]["fewer"]["0.20"]["mean"] is None  # GoogLeNet diverged
     assert "x5" in inception_bn.verdict(summary)  # says what it can, no TypeError

@@ -133,7 +133,9 @@ def test_inception_bn_plots_googlenet_and_the_three_multiples():
         runs = [result["runs"][run_key(network, stats["lr"], s)] for s in config["seeds"]]
         ran = [r for r in runs if not r.get("diverged")]
         if ran:
-            np.testing.assert_allclose(xy(right, label)[1], mean_of(ran, "val_acc"))
+            steps, acc = xy(right, label)
+            np.testing.assert_allclose(acc, mean_of(ran, "val_step_acc"))
+            assert list(steps) == ran[0]["history"]["val_step"]
 
 
 def test_architectures_plot_mean_accuracy_against_parameters_and_time():

@@ -66,7 +66,7 @@ CONFIGS = {
                  batch_size=128, googlenet_lrs=[0.02], seeds=[0], width=0.25, dropout=0.4,
                  val_every=10, targets=[0.5, 0.6]),
     "reference": dict(train_images=15_000, val_images=2_000, test_images=10_000, epochs=8,
-                      batch_size=128, googlenet_lrs=[0.01, 0.02, 0.04], seeds=[0, 1, 2],
+                      batch_size=128, googlenet_lrs=[0.005, 0.01, 0.02, 0.04], seeds=[0, 1, 2],
                       width=0.25, dropout=0.4, val_every=20, targets=[0.65, 0.7]),
 }  # fmt: skip
 

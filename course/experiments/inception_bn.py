@@ -317,19 +317,28 @@ def claims(result: dict) -> Claims:
         return fmt(stats and stats["val_acc"] and stats["val_acc"]["mean"])
 
     factors = {m: [fewer(s, t) for t in targets] for m, s in bn.items()}
+    neighbours = [sweep[f"{lr:g}"] for lr in rates if lr != best and abs(rates.index(lr)
+                  - rates.index(best)) == 1] if best in rates else []  # fmt: skip
+    x5_per_seed = bn[5] and bn[5]["fewer"][targets[-1]]["per_seed"]
+
+    def accuracy(stats) -> float:
+        return stats["val_acc"]["mean"] if stats and stats["val_acc"] else float("nan")
+
     return Claims(
         [
             Claim(
-                "GoogLeNet's best stable rate lies inside its sweep: a lower rate does worse, "
-                "and at a higher one its loss became NaN or infinite or it ended at chance",
+                "GoogLeNet's best stable rate lies inside its sweep: the rates on either side "
+                "end lower, by less than a point (a flat optimum), and at the top rate it does "
+                "not train",
                 _sweep(summary),
                 rates[0] < best < rates[-1]
+                and len(neighbours) == 2
                 and all(
-                    sweep[f"{lr:g}"] is None or sweep[f"{lr:g}"] <= STUCK
-                    for lr in rates
-                    if lr > best
-                ),  # fmt: skip
-            ),
+                    a is not None and sweep[f"{best:g}"] - 0.01 < a < sweep[f"{best:g}"]
+                    for a in neighbours
+                )
+                and (sweep[f"{rates[-1]:g}"] is None or sweep[f"{rates[-1]:g}"] <= STUCK),
+            ),  # fmt: skip
             Claim(
                 "Inception-BN trains at 1, 5 and 30 times GoogLeNet's best rate, in every seed",
                 ", ".join(
@@ -341,23 +350,33 @@ def claims(result: dict) -> Claims:
                 ),  # fmt: skip
             ),
             Claim(
-                "GoogLeNet reaches both targets in every seed before 80% of its budget",
+                "GoogLeNet reaches both targets in every seed within the first 35% of its budget",
                 f"steps {one_per_seed(google_steps)} of {total}",
-                None not in google_steps and max(google_steps) < 0.8 * total,
+                None not in google_steps and max(google_steps) < 0.35 * total,
             ),
             Claim(
-                "at every multiple Inception-BN ends more accurate than GoogLeNet, by more than "
-                "3 points",
-                f"{', '.join(mean_acc(s) for s in bn.values())} against {mean_acc(google)}",
+                "at 5x and 30x Inception-BN ends over 4 points more accurate than GoogLeNet on "
+                "the held-out images; at 1x by less than a point",
+                f"x1 {mean_acc(bn[1])}, x5 {mean_acc(bn[5])}, x30 {mean_acc(bn[30])} against "
+                f"{mean_acc(google)}",
                 len(ran) == len(MULTIPLIERS)
-                and google["val_acc"] is not None
-                and min(s["val_acc"]["mean"] for s in ran) > google["val_acc"]["mean"] + 0.03,
+                and min(accuracy(bn[5]), accuracy(bn[30])) > accuracy(google) + 0.04
+                and 0 < accuracy(bn[1]) - accuracy(google) < 0.01,
             ),
             Claim(
-                "at 1x Inception-BN needs about 2 times fewer steps, less than the paper's 2.3",
+                "at 1x, Inception-BN needs about as many steps as GoogLeNet, far from the "
+                "paper's 2.3 times fewer",
                 ", ".join(mean_std(f, ".1f") for f in factors[1]),
-                None not in factors[1]
-                and all(1.5 <= f["mean"] < PAPER_FEWER_STEPS[1] for f in factors[1]),
+                None not in factors[1] and all(0.8 <= f["mean"] <= 1.3 for f in factors[1]),
+            ),
+            Claim(
+                "at 5x it reaches 0.70 sooner than GoogLeNet in every seed, about 1.5 times "
+                "sooner on average",
+                ", ".join(f"{f:.2f}x" for f in x5_per_seed or []),
+                bool(x5_per_seed)
+                and len(x5_per_seed) == seeds
+                and all(f > 1 for f in x5_per_seed)
+                and round(fewer(bn[5])["mean"], 1) == 1.5,
             ),
             Claim(
                 "at 5x and 30x the factor is far below the paper's 14.8 and 11.5: under a third",
@@ -369,12 +388,21 @@ def claims(result: dict) -> Claims:
                 ),  # fmt: skip
             ),
             Claim(
-                "with the paper's other changes (no dropout, weight decay / 5) at 5x, it gets "
-                "there in about as many steps as without them",
-                f"{mean_std(fewer(recipe), '.1f')}x against {mean_std(fewer(bn[5]), '.1f')}x",
+                "30x is no faster than 5x",
+                f"{mean_std(fewer(bn[30]), '.1f')}x against {mean_std(fewer(bn[5]), '.1f')}x",
+                None not in (fewer(bn[30]), fewer(bn[5]))
+                and fewer(bn[30])["mean"] <= fewer(bn[5])["mean"] + fewer(bn[5])["std"],
+            ),
+            Claim(
+                "with the paper's other changes (no dropout, weight decay / 5) at 5x it gets "
+                "there a little sooner, within the seeds' spread, and ends about as accurate",
+                f"{mean_std(fewer(recipe), '.1f')}x against {mean_std(fewer(bn[5]), '.1f')}x; "
+                f"{mean_acc(recipe)} against {mean_acc(bn[5])}",
                 None not in (fewer(recipe), fewer(bn[5]))
-                and abs(fewer(recipe)["mean"] - fewer(bn[5])["mean"])
-                <= fewer(recipe)["std"] + fewer(bn[5])["std"],
+                and fewer(bn[5])["mean"]
+                < fewer(recipe)["mean"]
+                <= fewer(bn[5])["mean"] + fewer(recipe)["std"] + fewer(bn[5])["std"]
+                and abs(accuracy(recipe) - accuracy(bn[5])) < 0.01,
             ),
         ]
     )

@@ -69,7 +69,7 @@ def test_inception_bn_runs_at_multiples_of_googlenets_best_stable_rate(monkeypat
 
     config = dict(inception_bn.CONFIGS["reference"])
     first = config["seeds"][0]
-    acc = {0.01: 0.80, 0.02: 0.83}  # 0.04 diverged: not "stable", whatever its accuracy
+    acc = {0.005: 0.78, 0.01: 0.80, 0.02: 0.83}  # 0.04 diverged: not "stable", whatever its acc
     done = {inception_bn.run_key("GoogLeNet", lr, first): {"history": {"val_acc": [a]}}
             for lr, a in acc.items()}  # fmt: skip
     done[inception_bn.run_key("GoogLeNet", 0.04, first)] = {"diverged": True}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from course.runtime import cpu_has_native_bf16, pick_device
+from course.runtime import DEVICE_ENV, cpu_has_native_bf16, pick_device
 
 
 def choose_precision(device: torch.device, precision: str) -> torch.dtype | None:
@@ -45,16 +45,20 @@ class Distributed:
 
     @classmethod
     def from_env(cls) -> Distributed:
-        """torchrun sets WORLD_SIZE, RANK and LOCAL_RANK; a plain run is a world of one."""
+        """torchrun sets WORLD_SIZE, RANK and LOCAL_RANK; a plain run is a world of one. The
+        processes connect in ``join``, once the device (and so the backend) is known."""
         world = int(os.environ.get("WORLD_SIZE", "1"))
         if world == 1:
             return cls()
-        import torch.distributed as dist
+        return cls(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
 
-        if not dist.is_initialized():
-            backend = "nccl" if torch.cuda.is_available() else "gloo"
-            dist.init_process_group(backend)
-        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+    def join(self, device: torch.device) -> None:
+        """Connect the processes: NCCL between GPUs, gloo between CPU processes."""
+        if self.world > 1:
+            import torch.distributed as dist
+
+            if not dist.is_initialized():
+                dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
     def sum(self, values: torch.Tensor) -> torch.Tensor:
         if self.world > 1:
@@ -71,9 +75,18 @@ class Distributed:
 
 
 def device_for(dist: Distributed, device) -> torch.device:
-    """Under torchrun on GPUs each process takes the GPU of its local rank; otherwise
+    """Under torchrun on a machine with GPUs, unless a device is named (``device`` or
+    ``$COURSE_DEVICE``), each process takes the GPU of its local rank; otherwise
     ``course.runtime.pick_device``."""
-    if dist.world > 1 and torch.cuda.is_available() and device is None:
+    named = device if device is not None else os.environ.get(DEVICE_ENV) or "auto"
+    if dist.world > 1 and str(named).strip().lower() == "auto" and torch.cuda.is_available():
+        gpus = torch.cuda.device_count()
+        if dist.local_rank >= gpus:
+            raise ValueError(
+                f"torchrun started a process with LOCAL_RANK {dist.local_rank}, but this machine "
+                f"has {gpus} GPU{'s' if gpus != 1 else ''}: use --nproc_per_node={gpus} or "
+                f"fewer, or {DEVICE_ENV}=cpu to train in CPU processes"
+            )
         torch.cuda.set_device(dist.local_rank)
         return torch.device("cuda", dist.local_rank)
     return pick_device(device)

@@ -51,7 +51,7 @@ def test_a_small_cnn_learns(subset):
     assert history.val_acc[-1] > 0.7  # chance is 0.1
     assert history.train_loss[-1] < history.train_loss[0]
     assert len(history.epoch) == 2 and all(s > 0 for s in history.seconds)
-    again = evaluate(model, test, history.preprocess)
+    again = evaluate(model, test, history.preprocess, precision="auto")  # as fit measured it
     assert again["acc"] == pytest.approx(history.val_acc[-1], abs=1e-6)
 
 
@@ -259,7 +259,7 @@ def test_preprocess_batches():
         ({"resume": True}, r"resume=True needs checkpoint="),
         ({"optimizer": "adam"}, r"optimizer must be 'adamw' or 'sgd', got 'adam'"),
         ({"precision": "int8"}, r"precision must be 'auto', 'fp32', 'bf16' or 'fp16', got 'int8'"),
-        ({"precision": "fp16"}, r"precision='fp16' is for GPUs"),
+        ({"precision": "fp16", "device": "cpu"}, r"precision='fp16' is for GPUs"),
         ({"device": "cuda:5"}, r"'cuda:5' was asked for but this machine has only"),
         ({"val_every": 0}, r"val_every must be an int >= 1, got 0"),
         ({"val_every": 5}, r"val_every needs val= \(the held-out images to measure\)"),
@@ -324,7 +324,7 @@ def test_torchrun_two_cpu_processes(tmp_path):
         torch.save({{"params": model.state_dict(), "val_acc": history.val_acc}}, out)
     """)
     )
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", COURSE_DEVICE="cpu")  # CPU processes, gloo
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
          "--standalone", str(script)],
@@ -528,3 +528,21 @@ def test_command_line_picks_an_image_size_the_model_takes(tmp_path):
     assert "images resized to 32x32 (vgg11_bn needs at least 32)" in result.stdout
     again = run_cli(*args)  # the same command again: the checkpoint is kept, not overwritten
     assert again.returncode == 2 and "--resume goes on" in again.stderr
+
+
+def test_torchrun_with_more_processes_than_gpus_says_what_to_do(monkeypatch):
+    from course.training.devices import Distributed, device_for
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    second = Distributed(rank=1, world=2, local_rank=1)
+    with pytest.raises(
+        ValueError,
+        match=r"LOCAL_RANK 1, but this machine has 1 GPU: use "
+        r"--nproc_per_node=1 or fewer, or COURSE_DEVICE=cpu",
+    ):
+        device_for(second, None)
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")  # a named device is kept: CPU processes
+    assert device_for(second, None) == torch.device("cpu")
+    assert device_for(second, "cpu") == torch.device("cpu")

@@ -1,5 +1,7 @@
 """Exercise checkers: right answers pass, known mistakes get their hint, nonsense gets help."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -263,3 +265,78 @@ def test_receptive_field_hints_for_each_slip():
     assert "pooling layers count too" in task.check(15).message
     with pytest.raises(ValueError, match=r"layers\[0\] must be \(name, kernel, stride\)"):
         ReceptiveFieldTask((("conv", 3),))
+
+
+# --- what students type by accident or on purpose (issue: the checker reads what they type) ----
+
+OUR_NOTATION = ["3x3x64x128+128", "3 x 3 x 64 x 128 + 128", "577 x 128", "577 × 128",
+                "3**2*64*128+128", "3^2*64*128+128", "3·3·64·128 + 128"]  # fmt: skip
+
+
+@pytest.mark.parametrize("typed", OUR_NOTATION)
+def test_the_courses_own_notation_is_read(typed):
+    assert LECTURE_TASK.check(typed), typed
+
+
+def test_a_thousands_dot_is_asked_about_not_graded():
+    feedback = LECTURE_TASK.check("73.856")
+    assert not feedback and not feedback.graded
+    assert feedback.message.startswith("Did you mean 73,856?")
+    assert LECTURE_TASK.check("1.5").graded  # a real fraction is graded (not a whole number)
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (10**5000, "far larger than any answer"),
+        ("9" * 5000, "5,000 characters long"),
+        ("'a'*100000*100000", "not a number I can read"),
+        ("-" * 200_000 + "1", "200,001 characters long"),
+        ("9**9**9", "powers up to 64"),
+        ("2^1000", "powers up to 64"),
+        ("10**16", "below 10**15"),
+        ("1e400", "over 10**15"),
+        (float("nan"), "not a finite number"),
+        ("(" * 150 + "1" + ")" * 150, "characters long"),
+        ("()", "not a number I can read"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 30 else "long",
+)
+def test_hostile_input_gets_a_message_not_an_error(answer, says):
+    feedback = LECTURE_TASK.check(answer)
+    assert not feedback and says in feedback.message
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_TASKS)
+def test_the_format_example_is_never_part_of_the_answer(name):
+    task, _ = NOTEBOOK_TASKS[name]
+    message = task.check("abc").message
+    solution = task.worked_solution() + task.question()
+    numbers = lambda text: set(re.findall(r"\d+", text.replace(",", "")))  # noqa: E731
+    assert str(task._answer()) not in numbers(message), message
+    shared = {n for n in numbers(message) & numbers(solution) if len(n) > 1}
+    assert not shared, f"{name}: the format example shows {shared}, part of the solution"
+
+
+def test_a_check_before_any_answer_is_neutral():
+    feedback = LECTURE_TASK.check(None)
+    assert not feedback and not feedback.graded
+    assert feedback._repr_markdown_().startswith("✏️") and "❌" not in feedback._repr_markdown_()
+    assert LECTURE_TASK.check(7)._repr_markdown_().startswith("❌")
+
+
+def test_a_check_after_a_failed_answer_cell_says_so():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.user_ns["task"] = LECTURE_TASK
+        shell.run_cell("answer = 73856")
+        shell.run_cell("answer = abc")  # a NameError: answer keeps its older value
+        shell.run_cell("feedback = task.check(answer)")
+        feedback = shell.user_ns["feedback"]
+        assert not feedback and not feedback.graded and "stopped with an error" in str(feedback)
+        shell.run_cell("feedback = task.check(answer)")  # run again: graded as it stands
+        assert shell.user_ns["feedback"]
+    finally:
+        InteractiveShell.clear_instance()

@@ -11,7 +11,7 @@ the student asks for it.
     from course.exercises import LECTURE_TASK, random_conv_task
 """
 
-from course.exercises.base import Feedback, HintLadder, Note, read_number
+from course.exercises.base import Feedback, HintLadder, Note, read_number, shown
 from course.exercises.convolution import (
     LECTURE_TASK,
     ConvParamsTask,
@@ -35,4 +35,5 @@ __all__ = [
     "ReceptiveFieldTask",
     "random_conv_task",
     "read_number",
+    "shown",
 ]

@@ -18,6 +18,7 @@ subclasses ``HintLadder`` and gives ``question()``, ``check(answer)``, ``hints()
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import numbers
 import operator
@@ -66,10 +67,25 @@ class Note:
         return f"**{self.title}.** {self.text}"
 
 
+_SETTLED: set = set()  # the tasks solved, or whose solution was shown, in this session
+
+
 class HintLadder:
     """Hints one rung at a time, then the worked solution, each only when asked for.
 
-    A task gives ``hints()`` (a list, gentlest first) and ``worked_solution()`` (Markdown)."""
+    A task gives ``hints()`` (a list, gentlest first) and ``worked_solution()`` (Markdown).
+    ``settled`` is True once the task was solved or its solution shown: a table further down
+    the notebook shows the answer only then (``shown``)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("check", "check_channels"):
+            if name in cls.__dict__:
+                setattr(cls, name, _settles(cls.__dict__[name]))
+
+    @property
+    def settled(self) -> bool:
+        return self in _SETTLED
 
     def hints(self) -> list[str]:
         raise NotImplementedError
@@ -87,7 +103,27 @@ class HintLadder:
         return Note(f"Hint {level} of {len(hints)}", hints[level - 1] + more)
 
     def solution(self) -> Note:
+        _SETTLED.add(self)
         return Note("Worked solution", self.worked_solution())
+
+
+def _settles(check):
+    """``check``, and a right answer settles the task."""
+
+    @functools.wraps(check)
+    def checked(self, answer):
+        feedback = check(self, answer)
+        if feedback:
+            _SETTLED.add(self)
+        return feedback
+
+    return checked
+
+
+def shown(value: int, task: HintLadder | None) -> str:
+    """``value`` as a table prints it (``1,234``), or "?" while ``task`` (the exercise it
+    answers) is not settled."""
+    return f"{value:,}" if task is None or task.settled else "?"
 
 
 MAX_CHARS = 200  # an answer fits on a line; longer text is refused before it is parsed

@@ -10,6 +10,7 @@ matrix products); output shapes from forward hooks; nothing is counted by hand.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -81,14 +82,18 @@ def summarize(model: nn.Module, input_size: tuple[int, int, int]) -> list[LayerR
     return rows
 
 
-def format_summary(rows: list[LayerRow], skip_parameterless: bool = False) -> str:
-    """The rows as a fixed-width text table with totals."""
+def format_summary(rows: list[LayerRow], skip_parameterless: bool = False,
+                   hide: Iterable[str] = ()) -> str:  # fmt: skip
+    """The rows as a fixed-width text table with totals; the layers in ``hide`` show "?" for
+    their parameters (an exercise's answer the student has not found yet)."""
+    hide = set(hide)
     lines = [f"{'layer':28} {'type':18} {'output shape':>20} {'parameters':>13} {'MACs':>15}"]
     for r in rows:
         if skip_parameterless and r.parameters == 0 and r.macs == 0:
             continue
         shape = "x".join(map(str, r.output_shape[1:]))
-        lines.append(f"{r.name:28} {r.kind:18} {shape:>20} {r.parameters:>13,} {r.macs:>15,}")
+        count = "?" if r.name in hide else f"{r.parameters:,}"
+        lines.append(f"{r.name:28} {r.kind:18} {shape:>20} {count:>13} {r.macs:>15,}")
     total_p, total_m = sum(r.parameters for r in rows), sum(r.macs for r in rows)
     lines.append(f"{'total':28} {'':18} {'':>20} {total_p:>13,} {total_m:>15,}")
     return "\n".join(lines)

@@ -340,3 +340,21 @@ def test_a_check_after_a_failed_answer_cell_says_so():
         assert shell.user_ns["feedback"]
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_table_shows_an_answer_only_once_the_task_is_settled():
+    from course.exercises import shown
+    from course.models import format_summary, summarize
+
+    solved, given_up = ConvParamsTask(5, 7, 3), ConvParamsTask(5, 11, 3)  # used nowhere else
+    layer = nn.Sequential(nn.Conv2d(5, 7, 3))
+    right = sum(p.numel() for p in layer.parameters())
+    table = format_summary(summarize(layer, (5, 8, 8)), hide=["0"])
+    assert f"{right:,}" not in table.splitlines()[1] and " ? " in table.splitlines()[1]
+    assert shown(right, solved) == "?" and not solved.settled
+    assert not solved.check(right + 1) and not solved.settled  # a wrong answer settles nothing
+    assert solved.check(right) and solved.settled and shown(right, solved) == f"{right:,}"
+    assert not given_up.settled and given_up.solution() and given_up.settled
+    assert shown(right, None) == f"{right:,}"  # a value no exercise asks for
+    inception = InceptionTask(7, 1, 2, 3, 4, 5, 6)
+    assert inception.check_channels(1 + 3 + 5 + 6) and inception.settled

@@ -11,8 +11,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import torch
+
 from course.checks import as_int
 from course.exercises.base import Feedback, HintLadder, judge, read_number, without_duplicates
+from course.exercises.coding import CodeTask, close, first_difference, run
 from course.measure.conv import ConvSpec, as_pair
 
 
@@ -222,4 +225,147 @@ class OutputSizeTask(HintLadder):
             f"the kernel spans {d}·({k}−1)+1 = {extent} pixels; the padded input has "
             f"{n} + 2·{p} = {n + 2 * p}; floor(({n + 2 * p} − {extent}) / {s}) + 1 = "
             f"**{answer}**. `nn.Conv2d` gives {measured}."
+        )
+
+
+# --- a coding exercise: the convolution's forward pass ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConvForwardTask(CodeTask):
+    """Write ``conv2d(x, weight, bias, stride, padding, dilation)``, checked against
+    ``F.conv2d`` on ``cases`` random layers and inputs (float64, so rounding cannot hide a
+    mistake)."""
+
+    cases: int = 12
+    seed: int = 0
+
+    def question(self) -> str:
+        return (
+            "Write conv2d(x, weight, bias, stride=1, padding=0, dilation=1) without nn.Conv2d or "
+            "F.conv2d: x is (N, C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,) or "
+            "None; stride, padding and dilation are ints. Return (N, C_out, H_out, W_out), what "
+            "F.conv2d returns."
+        )
+
+    def random_cases(self):
+        """(x, weight, bias, stride, padding, dilation) in float64; every case has an output."""
+        rng = torch.Generator().manual_seed(self.seed)
+        pick = lambda lo, hi: int(torch.randint(lo, hi + 1, (1,), generator=rng))  # noqa: E731
+        cases = []
+        while len(cases) < self.cases:
+            k, s, p, d = (pick(1, 3), pick(1, 3)), pick(1, 3), pick(0, 2), pick(1, 2)
+            if len(cases) < 4:  # the first cases isolate one knob each, the rest mix them
+                k, s, p, d = [((3, 3), 1, 0, 1), ((3, 3), 1, 2, 1), ((3, 2), 2, 0, 1),
+                              ((3, 3), 1, 1, 2)][len(cases)]  # fmt: skip
+            size = pick(5, 9), pick(5, 9)
+            if any(n + 2 * p - d * (kk - 1) - 1 < 0 for n, kk in zip(size, k, strict=True)):
+                continue
+            c_in, c_out = pick(1, 3), pick(1, 4)
+            x = torch.randn(2, c_in, *size, generator=rng, dtype=torch.float64)
+            weight = torch.randn(c_out, c_in, *k, generator=rng, dtype=torch.float64)
+            bias = torch.randn(c_out, generator=rng, dtype=torch.float64)
+            cases.append((x, weight, bias if len(cases) % 5 else None, s, p, d))
+        return cases
+
+    def diagnose(self, conv2d) -> Feedback | None:
+        import torch.nn.functional as F
+
+        for x, weight, bias, s, p, d in self.random_cases():
+            knobs = f"stride={s}, padding={p}, dilation={d}, kernel {tuple(weight.shape[2:])}"
+            given = (x.clone(), weight.clone(), None if bias is None else bias.clone())
+            yours = run(conv2d, *given, stride=s, padding=p, dilation=d,
+                        what=f"computing a case with {knobs}")  # fmt: skip
+            if not torch.equal(given[0], x) or not torch.equal(given[1], weight):
+                return Feedback(False, "Your function changed its input (x or weight) in place; "
+                                "compute into a new tensor instead.")  # fmt: skip
+            if not isinstance(yours, torch.Tensor):
+                return Feedback(False, f"conv2d must return a tensor; it returned a "
+                                f"{type(yours).__name__}.")  # fmt: skip
+            expected = F.conv2d(x, weight, bias, stride=s, padding=p, dilation=d)
+            if yours.shape != expected.shape:
+                return Feedback(False, self._shape_advice(yours, expected, x, weight, s, p, d))
+            if not close(yours, expected):
+                return Feedback(False, self._value_advice(yours, expected, x, weight, bias, s, p,
+                                                          d, knobs))  # fmt: skip
+        return None
+
+    @staticmethod
+    def _shape_advice(yours, expected, x, weight, s, p, d) -> str:
+        shape, want = tuple(yours.shape), tuple(expected.shape)
+        said = (
+            f"For input {tuple(x.shape)} and weight {tuple(weight.shape)} with stride={s}, "
+            f"padding={p}, dilation={d}, your output is {shape}; PyTorch's is {want}."
+        )
+        if len(shape) != 4 or shape[:2] != want[:2]:
+            return (f"{said} The first two axes are the batch (N = x.shape[0]) and the output "
+                    f"channels (C_out = weight.shape[0]).")  # fmt: skip
+
+        def size(n, k, s_, p_, d_):
+            return (n + 2 * p_ - d_ * (k - 1) - 1) // s_ + 1
+
+        h, w, (kh, kw) = x.shape[2], x.shape[3], weight.shape[2:]
+        knob_ignored = {  # the output size if one knob were left out
+            "the padding (zeros added on every side)": (0, s, d),
+            "the stride (the kernel moves s pixels at a time)": (p, 1, d),
+            "the dilation (taps d pixels apart: the kernel spans d·(k−1)+1 pixels)": (p, s, 1),
+        }
+        for knob, (p_, s_, d_) in knob_ignored.items():
+            if shape[2:] == (size(h, kh, s_, p_, d_), size(w, kw, s_, p_, d_)) != want[2:]:
+                return f"{said} That is the size without {knob}: apply it."
+        return (f"{said} Each side is floor((n + 2·padding − dilation·(k − 1) − 1) / stride) + 1; "
+                f"check it for the height and the width separately.")  # fmt: skip
+
+    @staticmethod
+    def _value_advice(yours, expected, x, weight, bias, s, p, d, knobs) -> str:
+        import torch.nn.functional as F
+
+        where = first_difference(yours, expected)
+        if close(yours, F.conv2d(x, weight.flip(-1, -2), bias, stride=s, padding=p, dilation=d)):
+            return (f"The values differ {where}: you flipped the kernel. That is convolution as "
+                    f"mathematics defines it; deep learning's layers (and PyTorch) slide the "
+                    f"kernel as it is (cross-correlation).")  # fmt: skip
+        if bias is not None and close(yours, F.conv2d(x, weight, None, stride=s, padding=p,
+                                                      dilation=d)):  # fmt: skip
+            return f"The values differ {where}: the bias is missing (one per output channel)."
+        if bias is not None and close(yours, expected + bias.view(1, -1, 1, 1)):
+            return f"The values differ {where}: the bias is added twice."
+        return (f"The values differ {where} (a case with {knobs}). The output at row i, column "
+                f"j sums, over every input channel and kernel tap (a, b), "
+                f"weight[c, :, a, b] times the padded input at row i·stride + a·dilation, column "
+                f"j·stride + b·dilation; then adds bias[c].")  # fmt: skip
+
+    def hints(self) -> list[str]:
+        return [
+            "First get the output's shape right: N and C_out from the inputs, and each side "
+            "from the formula of section 4, with the effective kernel size of section 5.",
+            "Pad x with zeros on every side (F.pad(x, (p, p, p, p))). Output position (i, j) "
+            "then sees the window that starts at row i·stride, column j·stride, with taps "
+            "dilation pixels apart.",
+            "For each output position: take the window xp[:, :, rows, cols] with rows = "
+            "i·s + dilation·arange(kh) (likewise cols): shape (N, C_in, kh, kw). Multiply it "
+            "with weight[None] (1, C_out, C_in, kh, kw) after window[:, None], sum over the "
+            "last three axes, add the bias.",
+        ]
+
+    def worked_solution(self) -> str:
+        return (
+            "Loop over output positions; each is one dot product per output channel:\n\n"
+            "```python\n"
+            "def conv2d(x, weight, bias, stride=1, padding=0, dilation=1):\n"
+            "    n, c_in, h, w = x.shape\n"
+            "    c_out, _, kh, kw = weight.shape\n"
+            "    h_out = (h + 2 * padding - dilation * (kh - 1) - 1) // stride + 1\n"
+            "    w_out = (w + 2 * padding - dilation * (kw - 1) - 1) // stride + 1\n"
+            "    xp = F.pad(x, (padding,) * 4)  # zeros on every side\n"
+            "    rows, cols = dilation * torch.arange(kh), dilation * torch.arange(kw)\n"
+            "    out = x.new_zeros(n, c_out, h_out, w_out)\n"
+            "    for i in range(h_out):\n"
+            "        for j in range(w_out):\n"
+            "            window = xp[:, :, i * stride + rows][:, :, :, j * stride + cols]\n"
+            "            out[:, :, i, j] = (window[:, None] * weight[None]).sum((2, 3, 4))\n"
+            "    return out if bias is None else out + bias.view(1, -1, 1, 1)\n"
+            "```\n\n"
+            "`F.unfold` does the window gathering in one call (and `F.conv2d` in optimized "
+            "kernels); this version agrees with `F.conv2d` on **every case** of the check."
         )

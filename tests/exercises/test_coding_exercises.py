@@ -1,0 +1,157 @@
+"""Coding exercises: a correct solution passes; each typical mistake gets its own message; a crash
+in the student's code comes back as their traceback; nothing of the student's is changed."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course.exercises.convolution import ConvForwardTask
+from course.exercises.resnet import ResidualBlockTask
+
+CONV = ConvForwardTask()
+BLOCK = ResidualBlockTask()
+
+
+def conv2d(x, weight, bias, stride=1, padding=0, dilation=1):  # the worked solution's loops
+    n, _, h, w = x.shape
+    c_out, _, kh, kw = weight.shape
+    h_out = (h + 2 * padding - dilation * (kh - 1) - 1) // stride + 1
+    w_out = (w + 2 * padding - dilation * (kw - 1) - 1) // stride + 1
+    xp = F.pad(x, (padding,) * 4)
+    rows, cols = dilation * torch.arange(kh), dilation * torch.arange(kw)
+    out = x.new_zeros(n, c_out, h_out, w_out)
+    for i in range(h_out):
+        for j in range(w_out):
+            window = xp[:, :, i * stride + rows][:, :, :, j * stride + cols]
+            out[:, :, i, j] = (window[:, None] * weight[None]).sum((2, 3, 4))
+    return out if bias is None else out + bias.view(1, -1, 1, 1)
+
+
+def test_the_worked_convolution_passes_and_is_the_one_shown():
+    assert CONV.check(conv2d)
+    assert "def conv2d(x, weight, bias, stride=1, padding=0, dilation=1)" in CONV.worked_solution()
+    namespace = {"F": F, "torch": torch}
+    exec(CONV.worked_solution().split("```python\n")[1].split("```")[0], namespace)
+    assert CONV.check(namespace["conv2d"])  # the solution on the page is right
+
+
+def test_each_convolution_mistake_gets_its_own_message():
+    mistakes = {
+        "without the padding": lambda x, w, b, stride=1, padding=0, dilation=1: conv2d(
+            x, w, b, stride, 0, dilation),
+        "without the stride": lambda x, w, b, stride=1, padding=0, dilation=1: conv2d(
+            x, w, b, 1, padding, dilation),
+        "without the dilation": lambda x, w, b, stride=1, padding=0, dilation=1: conv2d(
+            x, w, b, stride, padding, 1),
+        "you flipped the kernel": lambda x, w, b, stride=1, padding=0, dilation=1: conv2d(
+            x, w.flip(-1, -2), b, stride, padding, dilation),
+        "the bias is missing": lambda x, w, b, stride=1, padding=0, dilation=1: conv2d(
+            x, w, None, stride, padding, dilation),
+        "changed its input": lambda x, w, b, stride=1, padding=0, dilation=1: conv2d(
+            x.mul_(2), w, b, stride, padding, dilation),
+        "must return a tensor": lambda x, w, b, stride=1, padding=0, dilation=1: conv2d(
+            x, w, b, stride, padding, dilation).tolist(),
+    }  # fmt: skip
+    for says, student in mistakes.items():
+        feedback = CONV.check(student)
+        assert not feedback and says in feedback.message, (says, feedback.message)
+
+
+def test_a_crash_is_the_students_traceback_with_the_line():
+    def student(x, weight, bias, stride=1, padding=0, dilation=1):
+        return x @ weight  # shapes that cannot multiply
+
+    feedback = CONV.check(student)
+    assert not feedback and feedback.message.startswith("Your code stopped with an error")
+    assert "return x @ weight" in feedback.message and "RuntimeError" in feedback.message
+    assert "course/exercises" not in feedback.message and "-packages" not in feedback.message
+
+
+def test_nothing_of_the_student_is_touched_and_the_start_is_neutral():
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    CONV.check(conv2d)
+    assert torch.equal(torch.get_rng_state(), state)  # their random numbers go on as before
+    for task in (CONV, BLOCK):
+        waiting = task.check(None)
+        assert not waiting and not waiting.graded and "then run this cell again" in str(waiting)
+    assert "Give the function itself" in CONV.check(conv2d(torch.zeros(1, 1, 3, 3),
+                                                           torch.zeros(1, 1, 1, 1), None)).message
+    assert "Give the class itself" in BLOCK.check(nn.Identity()).message
+
+
+class Block(nn.Module):  # the worked solution
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class NoShortcut(Block):
+    def forward(self, x):
+        return torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
+
+
+class NoReluAtTheEnd(Block):
+    def forward(self, x):
+        return self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))) + self.shortcut(x)
+
+
+class IdentityShortcutEverywhere(Block):
+    def forward(self, x):
+        return torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))) + x)
+
+
+class ConvolutionsWithBias(Block):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__(in_channels, out_channels, stride)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1)
+
+
+class ReluBeforeTheAddition(Block):
+    def forward(self, x):
+        out = torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
+        return out + self.shortcut(x)
+
+
+class Crashes(Block):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__(in_channels, out_channels, stride)
+        self.head = nn.Linear(out_channel, 10)  # noqa: F821 - the student's typo
+
+
+def test_the_worked_block_passes_and_is_the_one_shown():
+    assert BLOCK.check(Block)
+    namespace = {"nn": nn, "torch": torch}
+    exec(BLOCK.worked_solution().split("```python\n")[1].split("```")[0], namespace)
+    assert BLOCK.check(namespace["Block"])
+
+
+def test_each_block_mistake_gets_its_own_message():
+    mistakes = {
+        NoShortcut: "the shortcut is missing",
+        NoReluAtTheEnd: "apply the last ReLU after adding the shortcut",
+        IdentityShortcutEverywhere: "the shortcut must change it the same way",
+        ConvolutionsWithBias: "the convolutions need no bias",
+        ReluBeforeTheAddition: "check the order conv → BN → ReLU → conv → BN",
+    }
+    for student, says in mistakes.items():
+        feedback = BLOCK.check(student)
+        assert not feedback and says in feedback.message, (student.__name__, feedback.message)
+    crash = BLOCK.check(Crashes)
+    assert not crash and "while building Block(16, 16, stride=1)" in crash.message
+    assert "self.head = nn.Linear(out_channel, 10)" in crash.message
+    assert "NameError" in crash.message

@@ -75,8 +75,10 @@ def test_nothing_of_the_student_is_touched_and_the_start_is_neutral():
     for task in (CONV, BLOCK):
         waiting = task.check(None)
         assert not waiting and not waiting.graded and "then run this cell again" in str(waiting)
-    assert "Give the function itself" in CONV.check(conv2d(torch.zeros(1, 1, 3, 3),
-                                                           torch.zeros(1, 1, 1, 1), None)).message
+    assert (
+        "Give the function itself"
+        in CONV.check(conv2d(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 1, 1), None)).message
+    )
     assert "Give the class itself" in BLOCK.check(nn.Identity()).message
 
 

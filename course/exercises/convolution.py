@@ -279,6 +279,13 @@ class ConvForwardTask(CodeTask):
             if not torch.equal(given[0], x) or not torch.equal(given[1], weight):
                 return Feedback(False, "Your function changed its input (x or weight) in place; "
                                 "compute into a new tensor instead.")  # fmt: skip
+            if yours is None:  # the skeleton, or a forgotten return: nothing to grade yet
+                return Feedback(
+                    False,
+                    "conv2d returns nothing yet (None): compute the output "
+                    "and return it, then run this cell again.",
+                    graded=False,
+                )
             if not isinstance(yours, torch.Tensor):
                 return Feedback(False, f"conv2d must return a tensor; it returned a "
                                 f"{type(yours).__name__}.")  # fmt: skip

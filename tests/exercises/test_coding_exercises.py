@@ -81,6 +81,18 @@ def test_nothing_of_the_student_is_touched_and_the_start_is_neutral():
     )
     assert "Give the class itself" in BLOCK.check(nn.Identity()).message
 
+    def skeleton(x, weight, bias, stride=1, padding=0, dilation=1): ...
+
+    class Skeleton(nn.Module):
+        def __init__(self, in_channels, out_channels, stride=1):
+            super().__init__()
+
+        def forward(self, x): ...
+
+    for task, student in ((CONV, skeleton), (BLOCK, Skeleton)):
+        untouched = task.check(student)  # the notebook's skeleton, as a student first runs it
+        assert not untouched and not untouched.graded and "nothing yet (None)" in str(untouched)
+
 
 class Block(nn.Module):  # the worked solution
     def __init__(self, in_channels, out_channels, stride=1):

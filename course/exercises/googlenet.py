@@ -6,11 +6,18 @@ Inception block, as in the paper's Table 1.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+import torch
+from torch import nn
 
 from course.checks import as_int
 from course.exercises.base import Feedback, HintLadder, judge, without_duplicates
+from course.exercises.coding import CodeTask, StudentCrash, close, first_difference, run
 from course.measure.conv import ConvSpec
+from course.models.googlenet import Inception, InceptionNaive
+from course.models.summary import count_parameters
 
 
 @dataclass(frozen=True)
@@ -125,3 +132,171 @@ class InceptionTask(HintLadder):
 
 
 INCEPTION_4A = InceptionTask(480, 192, 96, 208, 16, 48, 64)  # Table 1, inception (4a)
+
+
+# --- a coding exercise: an Inception block from one row of the paper's Table 1 ------------------
+
+
+@dataclass(frozen=True)
+class InceptionBlockTask(CodeTask):
+    """Write ``class Inception(nn.Module)`` with ``__init__(self, in_channels, c1, c3_reduce, c3,
+    c5_reduce, c5, pool_proj)``: the paper's block (convolutions with biases, a ReLU after each,
+    no batch norm), checked against the course's ``Inception`` on Table 1's row (3a) and on a
+    small row whose layers all differ in shape (so that given weights can be matched)."""
+
+    kind = "class"
+    rows: tuple = ((192, 64, 96, 128, 16, 32, 32), (12, 3, 4, 5, 6, 7, 8))
+
+    def question(self) -> str:
+        return (
+            "Write class Inception(nn.Module) with __init__(self, in_channels, c1, c3_reduce, "
+            "c3, c5_reduce, c5, pool_proj): four branches on the same input (a 1x1 convolution; "
+            "1x1 then 3x3; 1x1 then 5x5; a 3x3 max-pool with stride 1 then a 1x1 convolution), "
+            "each convolution with a bias and followed by a ReLU, the four outputs concatenated."
+        )
+
+    def diagnose(self, block_class) -> Feedback | None:
+        for row in self.rows:
+            torch.manual_seed(0)
+            where = f"Inception{row}"
+            block = run(block_class, *row, what=f"building {where}")
+            if not isinstance(block, nn.Module):
+                return Feedback(False, f"{where} is not an nn.Module: subclass nn.Module and call "
+                                f"super().__init__() first.")  # fmt: skip
+            x = torch.randn(2, row[0], 6, 6)
+            try:
+                out = block(x)
+            except Exception as exc:  # the student's forward: their traceback, with advice
+                advice, axis = "", re.search(r"must match except in dimension (\d)", str(exc))
+                if axis and axis.group(1) != "1":
+                    advice = (f"\n\nThe outputs are concatenated along dim={axis.group(1)}; "
+                              f"the channel axis is dim=1.")  # fmt: skip
+                elif axis:
+                    advice = ("\n\nThe four outputs must have the same height and width to be "
+                              "concatenated on the channel axis: padding 1 for the 3x3 "
+                              "convolution and the max-pool (stride 1), 2 for the 5x5."
+                              )  # fmt: skip
+                return Feedback(False, StudentCrash(exc, f"running {where}").message + advice)
+            if out is None:
+                return Feedback(False, "forward returns nothing yet (None): build the branches, "
+                                "concatenate their outputs and return them, then run this cell "
+                                "again.", graded=False)  # fmt: skip
+            problem = self._shape(out, row, where)  # a Feedback is falsy: no `or` here
+            if problem is None:
+                problem = self._parameters(block, row, where)
+            if problem is None and (out < 0).any():
+                problem = Feedback(False, f"{where} gives negative values: a ReLU follows every "
+                                   f"convolution in the paper's block.")  # fmt: skip
+            if problem is None:
+                problem = self._same_weights(block, row, where)
+            if problem is not None:
+                return problem
+        return None
+
+    @staticmethod
+    def _shape(out, row, where) -> Feedback | None:
+        in_ch, c1, _, c3, _, c5, proj = row
+        want = (2, c1 + c3 + c5 + proj, 6, 6)
+        if not isinstance(out, torch.Tensor):
+            return Feedback(False, f"forward must return a tensor; it returned a "
+                            f"{type(out).__name__}.")  # fmt: skip
+        got = tuple(out.shape)
+        if got == want:
+            return None
+        said = f"For an input (2, {in_ch}, 6, 6), {where} gives {got}; it should give {want}"
+        if len(got) == 4 and got[1] == c1 + c3 + c5 + in_ch:
+            why = ("the pool branch passes all its input channels through: its 1x1 projection "
+                   "(pool proj) is missing")  # fmt: skip
+        elif len(got) == 4 and got[1] == c1 + c3 + c5:
+            why = "the pool branch is missing from the concatenation"
+        elif len(got) == 4 and (got[0] != 2 or got[2:] != (6, 6)) and got[1] in (c1, c3, c5, proj):
+            why = "the outputs are concatenated on the wrong axis: channels are dim=1"
+        else:
+            why = ("the channels add up over the branches (#1x1 + #3x3 + #5x5 + pool proj), and "
+                   "every branch keeps the height and width")  # fmt: skip
+        return Feedback(False, f"{said}: {why}.")
+
+    @staticmethod
+    def _parameters(block, row, where) -> Feedback | None:
+        mine, standard = count_parameters(block), count_parameters(Inception(*row))
+        if mine == standard:
+            return None
+        in_ch, c1, r3, c3, r5, c5, proj = row
+        known = {
+            standard - (c1 + r3 + c3 + r5 + c5 + proj): "the paper's convolutions have biases "
+                                                        "(one per filter)",
+            count_parameters(InceptionNaive(in_ch, c1, c3, c5)) + proj * (in_ch + 1):
+                "the 1x1 reductions before the 3x3 and the 5x5 convolutions are missing",
+        }  # fmt: skip
+        why = known.get(mine, "each branch's convolutions: 1x1; 1x1 then 3x3; 1x1 then 5x5; "
+                        "after the pool a 1x1, each with a bias")  # fmt: skip
+        return Feedback(False, f"{where} has {mine:,} trainable parameters, the paper's block "
+                        f"{standard:,}: {why}.")  # fmt: skip
+
+    @staticmethod
+    def _same_weights(block, row, where) -> Feedback | None:
+        """Given the course block's weights (matched by shape: every shape differs in the small
+        row), the same output."""
+        torch.manual_seed(1)
+        standard = Inception(*row)
+        by_shape = {t.shape: t for t in standard.state_dict().values()}
+        theirs = list(block.state_dict().values())
+        if len(by_shape) != len(standard.state_dict()) or len(theirs) != len(by_shape) or any(
+            t.shape not in by_shape for t in theirs
+        ):  # fmt: skip
+            return None  # shapes shared, or other layers: the checks above have to do
+        with torch.no_grad():
+            for t in theirs:
+                t.copy_(by_shape[t.shape])
+            x = torch.randn(2, row[0], 6, 6)
+            yours, expected = run(block.eval(), x, what=f"running {where}"), standard.eval()(x)
+        if close(yours, expected, 1e-5):
+            return None
+        return Feedback(
+            False,
+            f"Given the paper block's weights, {where} differs "
+            f"{first_difference(yours, expected, 1e-5)}: check the order of the "
+            f"outputs (1x1, 3x3, 5x5, pool) and each branch's padding (the output's "
+            f"channel {first_channel(yours, expected)} is the first that differs).",
+        )
+
+    def hints(self) -> list[str]:
+        return [
+            "In __init__, one nn.Sequential per branch: [1x1 conv, ReLU]; [1x1 conv, ReLU, 3x3 "
+            "conv with padding 1, ReLU]; [1x1, ReLU, 5x5 with padding 2, ReLU]; "
+            "[nn.MaxPool2d(3, stride=1, padding=1), 1x1 conv, ReLU].",
+            "Each 1x1 reduction goes from in_channels to the reduce count; the 3x3 (or 5x5) "
+            "then from the reduce count to c3 (or c5). The pool keeps in_channels; its 1x1 "
+            "projection takes them to pool_proj.",
+            "forward: torch.cat([branch(x) for branch in the four], dim=1): the channel axis.",
+        ]
+
+    def worked_solution(self) -> str:
+        return (
+            "```python\n"
+            "class Inception(nn.Module):\n"
+            "    def __init__(self, in_channels, c1, c3_reduce, c3, c5_reduce, c5, pool_proj):\n"
+            "        super().__init__()\n"
+            "        relu = nn.ReLU()\n"
+            "        self.branches = nn.ModuleList([\n"
+            "            nn.Sequential(nn.Conv2d(in_channels, c1, 1), relu),\n"
+            "            nn.Sequential(nn.Conv2d(in_channels, c3_reduce, 1), relu,\n"
+            "                          nn.Conv2d(c3_reduce, c3, 3, padding=1), relu),\n"
+            "            nn.Sequential(nn.Conv2d(in_channels, c5_reduce, 1), relu,\n"
+            "                          nn.Conv2d(c5_reduce, c5, 5, padding=2), relu),\n"
+            "            nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1),\n"
+            "                          nn.Conv2d(in_channels, pool_proj, 1), relu),\n"
+            "        ])\n"
+            "\n"
+            "    def forward(self, x):\n"
+            "        return torch.cat([branch(x) for branch in self.branches], dim=1)\n"
+            "```\n\n"
+            "It has the parameters of the course's `Inception` and, given its weights, its "
+            "output: **every check passes**."
+        )
+
+
+def first_channel(yours: torch.Tensor, expected: torch.Tensor) -> int:
+    """The first output channel where two (N, C, H, W) tensors differ."""
+    bad = ~torch.isclose(yours, expected, rtol=1e-5, atol=1e-5)
+    return int(bad.any(dim=(0, 2, 3)).nonzero()[0])

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.exercises.convolution import ConvForwardTask
+from course.exercises.googlenet import InceptionBlockTask
 from course.exercises.resnet import ResidualBlockTask
 
 CONV = ConvForwardTask()
@@ -169,3 +170,75 @@ def test_each_block_mistake_gets_its_own_message():
     assert not crash and "while building Block(16, 16, stride=1)" in crash.message
     assert "self.head = nn.Linear(out_channel, 10)" in crash.message
     assert "NameError" in crash.message
+
+
+# --- the Inception block (notebook 06) ----------------------------------------------------------
+
+INCEPTION = InceptionBlockTask()
+
+
+class Inception(nn.Module):  # the worked solution, with switches for the typical mistakes
+    def __init__(self, in_channels, c1, c3_reduce, c3, c5_reduce, c5, pool_proj, bias=True,
+                 reduce=True, project=True, relu=True, padding5=2):  # fmt: skip
+        super().__init__()
+        act = nn.ReLU() if relu else nn.Identity()
+        r3, r5 = (c3_reduce, c5_reduce) if reduce else (in_channels, in_channels)
+        first = (lambda c: [nn.Conv2d(in_channels, c, 1, bias=bias), act]) if reduce else (
+            lambda c: [])  # fmt: skip
+        pool = [nn.Conv2d(in_channels, pool_proj, 1, bias=bias), act] if project else []
+        self.branches = nn.ModuleList([
+            nn.Sequential(nn.Conv2d(in_channels, c1, 1, bias=bias), act),
+            nn.Sequential(*first(r3), nn.Conv2d(r3, c3, 3, padding=1, bias=bias), act),
+            nn.Sequential(*first(r5), nn.Conv2d(r5, c5, 5, padding=padding5, bias=bias), act),
+            nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), *pool),
+        ])  # fmt: skip
+        self.axis = 1
+
+    def forward(self, x):
+        return torch.cat([branch(x) for branch in self.branches], dim=self.axis)
+
+
+def inception_with(**mistake):
+    class Student(Inception):
+        def __init__(self, *row):
+            super().__init__(*row, **{k: v for k, v in mistake.items() if k != "axis"})
+            self.axis = mistake.get("axis", 1)
+
+    return Student
+
+
+class BranchesSwapped(Inception):
+    def forward(self, x):
+        one, three, five, pool = (branch(x) for branch in self.branches)
+        return torch.cat([three, one, five, pool], dim=1)
+
+
+def test_the_worked_inception_block_passes_and_is_the_one_shown():
+    assert INCEPTION.check(Inception)
+    namespace = {"nn": nn, "torch": torch}
+    exec(INCEPTION.worked_solution().split("```python\n")[1].split("```")[0], namespace)
+    assert INCEPTION.check(namespace["Inception"])
+
+
+def test_each_inception_mistake_gets_its_own_message():
+    mistakes = {
+        inception_with(bias=False): "the paper's convolutions have biases",
+        inception_with(reduce=False): "the 1x1 reductions before the 3x3 and the 5x5",
+        inception_with(project=False): "its 1x1 projection (pool proj) is missing",
+        inception_with(relu=False): "a ReLU follows every convolution",
+        inception_with(axis=0): "concatenated along dim=0; the channel axis is dim=1",
+        inception_with(padding5=1): "padding 1 for the 3x3 convolution and the max-pool",
+        BranchesSwapped: "check the order of the outputs (1x1, 3x3, 5x5, pool)",
+    }
+    for student, says in mistakes.items():
+        feedback = INCEPTION.check(student)
+        assert not feedback and says in feedback.message, (says, feedback.message)
+
+    class Crashes(Inception):
+        def __init__(self, *row):
+            super().__init__(*row)
+            self.extra = nn.Conv2d(row[0], row[1])  # kernel_size forgotten
+
+    crash = INCEPTION.check(Crashes)
+    assert not crash and "while building Inception(192, 64, 96, 128, 16, 32, 32)" in crash.message
+    assert "TypeError" in crash.message

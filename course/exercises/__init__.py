@@ -1,12 +1,16 @@
 """Exercises, one module per lecture, all of the same shape (``course.exercises.base``):
 ``question()``, ``check(answer)``, ``hint(n)``, ``solution()``; nothing shows the answer before
-the student asks for it.
+the student asks for it. Number exercises take a number; coding exercises (``CodeTask``) take
+the student's function or class and run it against PyTorch.
 
     course.exercises.base         feedback, answers as students type them, the hint ladder
-    course.exercises.convolution  a conv layer's parameters (the lecture's mini-task), output size
+    course.exercises.coding       what coding exercises share: running the student's code
+    course.exercises.convolution  a conv layer's parameters (the lecture's mini-task), output size;
+                                  writing the convolution's forward pass
+    course.exercises.alexnet      writing AlexNet's ten test-time views
     course.exercises.vgg          receptive field of a stack of layers
-    course.exercises.googlenet    an Inception block's parameters and channels
-    course.exercises.resnet       a bottleneck block's parameters
+    course.exercises.googlenet    an Inception block's parameters and channels; writing the block
+    course.exercises.resnet       a bottleneck block's parameters; writing a basic block
 
     from course.exercises import LECTURE_TASK, random_conv_task
 """

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.exercises.alexnet import TenViewTask
 from course.exercises.convolution import ConvForwardTask
 from course.exercises.googlenet import InceptionBlockTask
 from course.exercises.resnet import ResidualBlockTask
@@ -242,3 +243,50 @@ def test_each_inception_mistake_gets_its_own_message():
     crash = INCEPTION.check(Crashes)
     assert not crash and "while building Inception(192, 64, 96, 128, 16, 32, 32)" in crash.message
     assert "TypeError" in crash.message
+
+
+# --- AlexNet's ten views (notebook 04) ----------------------------------------------------------
+
+VIEWS = TenViewTask()
+
+
+def ten_views(x, size):  # the worked solution
+    h, w = x.shape[-2:]
+    top, left = (h - size) // 2, (w - size) // 2
+    corners = [x[..., :size, :size], x[..., :size, w - size :], x[..., h - size :, :size],
+               x[..., h - size :, w - size :]]  # fmt: skip
+    crops = [*corners, x[..., top : top + size, left : left + size]]
+    return crops + [crop.flip(-1) for crop in crops]
+
+
+def test_the_worked_ten_views_pass_in_any_order_and_form():
+    assert VIEWS.check(ten_views)
+    assert VIEWS.check(lambda x, size: torch.stack(ten_views(x, size)[::-1]))  # a tensor, reversed
+    namespace = {}
+    exec(VIEWS.worked_solution().split("```python\n")[1].split("```")[0], namespace)
+    assert VIEWS.check(namespace["ten_views"])
+
+
+def test_each_ten_view_mistake_gets_its_own_message():
+    def upside_down(x, size):
+        return ten_views(x, size)[:5] + [v.flip(-2) for v in ten_views(x, size)[:5]]
+
+    def centre_rounded_up(x, size):
+        views, (h, w) = ten_views(x, size), x.shape[-2:]
+        top, left = -(-(h - size) // 2), -(-(w - size) // 2)
+        views[4] = x[..., top : top + size, left : left + size]
+        views[9] = views[4].flip(-1)
+        return views
+
+    mistakes = {
+        upside_down: "not upside down",
+        lambda x, size: ten_views(x, size)[:5] * 2: "the mirrored views are missing",
+        lambda x, size: ten_views(x, size)[:5]: "you return 5 views",
+        centre_rounded_up: "centre; centre, mirrored. Hint: the centre crop starts at row",
+        lambda x, size: [v[..., :-1, :] for v in ten_views(x, size)]: "each should be",
+    }
+    for student, says in mistakes.items():
+        feedback = VIEWS.check(student)
+        assert not feedback and says in feedback.message, (says, feedback.message)
+    crash = VIEWS.check(lambda x, size: x.flip(5))
+    assert not crash and "IndexError" in crash.message and "x.flip(5)" in crash.message

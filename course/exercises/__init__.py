@@ -10,6 +10,7 @@ the student's function or class and run it against PyTorch.
     course.exercises.alexnet      writing AlexNet's ten test-time views
     course.exercises.vgg          receptive field of a stack of layers
     course.exercises.googlenet    an Inception block's parameters and channels; writing the block
+    course.exercises.batchnorm    writing batch norm, in training and evaluation mode
     course.exercises.resnet       a bottleneck block's parameters; writing a basic block
 
     from course.exercises import LECTURE_TASK, random_conv_task

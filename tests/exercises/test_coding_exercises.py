@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.exercises.alexnet import TenViewTask
+from course.exercises.batchnorm import BatchNormTask
 from course.exercises.convolution import ConvForwardTask
 from course.exercises.googlenet import InceptionBlockTask
 from course.exercises.resnet import ResidualBlockTask
@@ -290,3 +291,70 @@ def test_each_ten_view_mistake_gets_its_own_message():
         assert not feedback and says in feedback.message, (says, feedback.message)
     crash = VIEWS.check(lambda x, size: x.flip(5))
     assert not crash and "IndexError" in crash.message and "x.flip(5)" in crash.message
+
+
+# --- batch norm (notebook 07) -------------------------------------------------------------------
+
+BATCH_NORM = BatchNormTask()
+
+
+class MyBatchNorm2d(nn.Module):  # the worked solution, with switches for the typical mistakes
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, mistake=None):
+        super().__init__()
+        self.eps, self.momentum, self.mistake = eps, momentum, mistake
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+
+    def forward(self, x):
+        if self.training or self.mistake == "batch statistics in evaluation":
+            mean, var = x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=self.mistake == "unbiased")
+            n, m = x.numel() / x.shape[1], self.momentum
+            if self.mistake != "no running update":
+                with torch.no_grad():
+                    self.running_mean.mul_(1 - m).add_(m * mean)
+                    unbiased = var if self.mistake == "biased running" else var * n / (n - 1)
+                    self.running_var.mul_(1 - m).add_(m * unbiased)
+        else:
+            mean, var = self.running_mean, self.running_var
+        shape = (1, -1, 1, 1)
+        x_hat = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps)
+        if self.mistake == "no scale and shift":
+            return x_hat
+        return x_hat * self.weight.view(shape) + self.bias.view(shape)
+
+
+def batch_norm_with(mistake):
+    class Student(MyBatchNorm2d):
+        def __init__(self, num_features, eps=1e-5, momentum=0.1):
+            super().__init__(num_features, eps, momentum, mistake)
+
+    return Student
+
+
+def test_the_worked_batch_norm_passes_and_is_the_one_shown():
+    assert BATCH_NORM.check(MyBatchNorm2d)
+    namespace = {"nn": nn, "torch": torch}
+    exec(BATCH_NORM.worked_solution().split("```python\n")[1].split("```")[0], namespace)
+    assert BATCH_NORM.check(namespace["MyBatchNorm2d"])
+
+
+def test_each_batch_norm_mistake_gets_its_own_message():
+    mistakes = {
+        "unbiased": "normalize with the biased variance",
+        "no scale and shift": "scale by weight (γ) and shift by bias (β)",
+        "no running update": "did not change in training mode",
+        "biased running": "The running variance takes the unbiased variance",
+        "batch statistics in evaluation": "In evaluation mode (after model.eval()) normalize with",
+    }
+    for mistake, says in mistakes.items():
+        feedback = BATCH_NORM.check(batch_norm_with(mistake))
+        assert not feedback and says in feedback.message, (mistake, feedback.message)
+
+    class Crashes(MyBatchNorm2d):
+        def forward(self, x):
+            return x - x.mean(dim=(0, 2, 3))  # (C,) does not broadcast against (N, C, H, W)
+
+    crash = BATCH_NORM.check(Crashes)
+    assert not crash and "x - x.mean(dim=(0, 2, 3))" in crash.message

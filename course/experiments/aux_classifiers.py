@@ -229,19 +229,21 @@ def report(result: dict) -> Report:
     summary = result["summary"]
     arms, gain = summary["arms"], summary["gradient_gain"]
     n = len(result["config"]["seeds"])
+    rates = "/".join(arms["without"]["sweep_val_acc"])
     both = Table(
-        ("", "held-out accuracy by lr", "test accuracy", "training loss (main)"),
+        ("", f"held-out, lr {rates}", "test accuracy", "training loss (main)"),
         [
             (
                 arm,
-                ", ".join(f"{lr}: {acc:.4f}" for lr, acc in s["sweep_val_acc"].items()),
+                " ".join(f"{acc:.3f}" for acc in s["sweep_val_acc"].values()),
                 mean_std(s["test_acc"], ".4f"),
                 mean_std(s["final_train_loss"]),
             )
             for arm, s in arms.items()
         ],  # fmt: skip
         title="the two arms, each at its best learning rate",
-        note=f"Held-out accuracy: after the last epoch, first seed. Test accuracy and the main "
+        note=f"Held-out accuracy: after the last epoch, first seed, at each learning rate of the "
+        f"sweep. Test accuracy (at the arm's best rate) and the main "
         f"classifier's final training loss: mean ± standard deviation over {n} "
         f"seed{'s' if n != 1 else ''}.",
     )
@@ -272,64 +274,104 @@ def report(result: dict) -> Report:
                   lines)  # fmt: skip
 
 
+def last_epoch_gains(result: dict) -> list[float]:
+    """How much each chosen run's held-out accuracy rose in its last epoch (both arms, every
+    seed): near 0 means the budget let the accuracy settle."""
+    curves = [run["history"]["val_acc"] for arm in ARMS
+              for run in chosen_runs(result, arm)[1].values()]  # fmt: skip
+    return [curve[-1] - curve[-2] for curve in curves if len(curve) > 1]
+
+
 def claims(result: dict) -> Claims:
     """What notebook 06 says about the result (section 3, "Auxiliary classifiers")."""
-    summary = result["summary"]
+    summary, config = result["summary"], result["config"]
     arms, gain = summary["arms"], summary["gradient_gain"]
     with_, without = arms["with auxiliary heads"], arms["without"]
     seeds = seed_by_seed(result)
+    n = len(config["seeds"])
     differences = [r["difference"] for r in seeds]
     p = sign_test(differences)
     mean = summary["aux_minus_without"]
+    (_, with_runs), (_, without_runs) = (chosen_runs(result, arm) for arm in ARMS)
+    losses = [(with_runs[s]["history"]["train_loss"][-1],
+               without_runs[s]["history"]["train_loss"][-1]) for s in with_runs
+              if s in without_runs]  # fmt: skip
     loss = with_["final_train_loss"]["mean"], without["final_train_loss"]["mean"]
+    behind = sum(a < b for a, b in (r["epoch_1"] for r in seeds))
+    settled = last_epoch_gains(result)
     start = [gain["start"][b]["mean"] for b in BLOCKS]
     below = [gain["end"][b]["mean"] for b in BLOCKS[: BLOCKS.index("inception4a") + 1]]
     between = [gain["end"][b]["mean"] for b in ("inception4b", "inception4c", "inception4d")]
     above = [gain[w][b]["mean"] for w in ("start", "end")
              for b in BLOCKS[BLOCKS.index("inception4e"):]]  # fmt: skip
     ratio = premise(summary)
+
+    def inside(arm: str) -> bool:
+        sweep = {float(lr): acc for lr, acc in arms[arm]["sweep_val_acc"].items()}
+        rates, best = sorted(sweep), arms[arm]["best_lr"]
+        i = rates.index(best)
+        return 0 < i < len(rates) - 1 and sweep[rates[i - 1]] < sweep[best] > sweep[rates[i + 1]]
+
     return Claims(
         [
             Claim(
-                "with the auxiliary heads the test accuracy is ahead in each of the 3 seeds",
+                "each arm's best learning rate lies inside the sweep: the rates on either side "
+                "end lower",
+                f"with the heads {with_['best_lr']:g}, without {without['best_lr']:g}, of "
+                f"{', '.join(f'{lr:g}' for lr in config['lrs'])}",
+                all(inside(arm) for arm in ARMS),
+            ),
+            Claim(
+                f"with the auxiliary heads the test accuracy is ahead in each of the {n} seeds",
                 "with minus without " + ", ".join(f"{d:+.4f}" for d in differences),
-                len(differences) == 3 and all(d > 0 for d in differences),
+                len(differences) == n == 5 and all(d > 0 for d in differences),
             ),
             Claim(
-                "three seeds out of three in favour happen one time in eight by chance alone, "
-                "if the heads made no difference (a one-sided sign test)",
+                "five seeds out of five in favour happen one time in 32 by chance alone, if the "
+                "heads made no difference (a one-sided sign test)",
                 f"p = {fmt(p)}",
-                p == 0.125,
+                p == 1 / 32,
             ),
             Claim(
-                "the heads are ahead by 0.8 points on average, less than a point",
+                "the heads are ahead by 0.7 points on average, between 0.2 and 1.9 points by "
+                "seed: a small gain",
                 f"{with_['test_acc']['mean']:.4f} - {without['test_acc']['mean']:.4f} = "
-                f"{mean:+.4f}",
-                round(100 * mean, 1) == 0.8,
+                f"{mean:+.4f}; by seed {min(differences):+.4f} to {max(differences):+.4f}",
+                round(100 * mean, 1) == 0.7
+                and (round(100 * min(differences), 1), round(100 * max(differences), 1))
+                == (0.2, 1.9),
             ),
             Claim(
-                "the main classifier's training loss ends about where it ends without the heads "
-                "(0.53 and 0.55)",
-                f"{loss[0]:.4f} and {loss[1]:.4f}",
-                abs(loss[0] - loss[1]) < 0.03 and [round(v, 2) for v in loss] == [0.53, 0.55],
+                "the main classifier's own training loss ends lower with the heads, in every "
+                "seed (0.47 against 0.51 on average)",
+                "; ".join(f"{a:.3f} vs {b:.3f}" for a, b in losses),
+                len(losses) == n
+                and all(a < b for a, b in losses)
+                and [round(v, 2) for v in loss] == [0.47, 0.51],
             ),
             Claim(
                 "after the first epoch the network with the heads is behind on held-out images "
-                "in every seed",
+                "in 4 of the 5 seeds",
                 "; ".join(f"{a:.4f} vs {b:.4f}" for a, b in (r["epoch_1"] for r in seeds)),
-                bool(seeds) and all(a < b for a, b in (r["epoch_1"] for r in seeds)),
+                len(seeds) == 5 and behind == 4,
             ),
             Claim(
-                "at the start of training the auxiliary losses add at most 2% to any block's "
+                "in its last epoch no run's held-out accuracy rose by more than 0.6 points: the "
+                "budget lets it settle",
+                f"largest rise {max(settled, default=float('nan')):+.4f}",
+                len(settled) == 2 * n and max(settled) < 0.006,
+            ),
+            Claim(
+                "at the start of training the auxiliary losses add at most 3% to any block's "
                 "gradient",
                 f"at most {max(start):.3f}x",
-                round(max(start), 2) <= 1.02,
+                round(max(start), 2) <= 1.03,
             ),
             Claim(
-                "by the end they add a quarter to two fifths to every block up to (4a) "
-                "(1.25x to 1.41x)",
+                "by the end they add about a third to a half to every block up to (4a) "
+                "(1.35x to 1.47x)",
                 f"{min(below):.3f}x to {max(below):.3f}x",
-                round(min(below), 2) == 1.25 and round(max(below), 2) == 1.41,
+                round(min(below), 2) == 1.35 and round(max(below), 2) == 1.47,
             ),
             Claim(
                 "they add less, but still some, to the blocks between the two heads, (4b) to (4d)",
@@ -342,11 +384,11 @@ def claims(result: dict) -> Claims:
                 all(round(g, 6) == 1 for g in above),
             ),
             Claim(
-                "without the heads the main loss's gradient per weight is 2.9x as large in (3a) "
+                "without the heads the main loss's gradient per weight is 3.0x as large in (3a) "
                 "as in (5b) at the start of training, 5.8x at the end",
                 f"{fmt(ratio['start'], '.2f')}x and {fmt(ratio['end'], '.2f')}x",
                 None not in ratio.values()
-                and (round(ratio["start"], 1), round(ratio["end"], 1)) == (2.9, 5.8),
+                and (round(ratio["start"], 1), round(ratio["end"], 1)) == (3.0, 5.8),
             ),
         ]
     )

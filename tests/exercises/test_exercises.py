@@ -16,6 +16,7 @@ from course.exercises import (
     ReceptiveFieldTask,
     random_conv_task,
 )
+from course.exercises.googlenet import MACS_3A, MACS_3A_NAIVE
 from course.exercises.resnet import BottleneckTask
 from course.exercises.vgg import FC6_TASK
 from course.models import get_model
@@ -170,6 +171,8 @@ NOTEBOOK_TASKS = {  # every exercise the notebooks ask, with a form of its answe
     "03 conv1 at 224": (OutputSizeTask(224, 11, stride=4), "(224 - 11) // 4 + 1"),
     "04 receptive field": (ReceptiveFieldTask(VGG16_TO_CONV3_3), "1 + 2*2 + 1 + 2*2*2 + 2 + 3*2*4"),
     "05 fc6": (FC6_TASK, "7*7*512*4096 + 4096"),
+    "06 macs naive": (MACS_3A_NAIVE, "28*28*(64*192 + 128*9*192 + 32*25*192)"),
+    "06 macs": (MACS_3A, "28*28*(64*192 + 96*192 + 128*9*96 + 16*192 + 32*25*16 + 32*192)"),
     "05 inception 4a": (
         INCEPTION_4A,
         "481*192 + 481*96 + (9*96+1)*208 + 481*16 + (25*16+1)*48 + 481*64",
@@ -369,3 +372,19 @@ def test_fc6_is_what_pytorch_counts_and_its_slips_are_named():
     )
     assert "each output also has a bias" in FC6_TASK.check(25088 * 4096).message
     assert "not only one value per channel" in FC6_TASK.check(512 * 4096 + 4096).message
+
+
+def test_inception_macs_are_what_pytorchs_flop_counter_counts():
+    from course.models import count_macs
+
+    naive, bottleneck = InceptionNaive(192, 64, 128, 32), Inception(192, *INCEPTION_TABLE["3a"])
+    assert MACS_3A_NAIVE.check(count_macs(naive, (192, 28, 28)))
+    assert MACS_3A.check(count_macs(bottleneck, (192, 28, 28)))
+    assert (
+        "1x1 reduce convolutions cost MACs too"
+        in MACS_3A.check(28 * 28 * (64 * 192 + 128 * 9 * 96 + 32 * 25 * 16 + 32 * 192)).message
+    )
+    assert (
+        "one output position"
+        in MACS_3A_NAIVE.check(64 * 192 + 128 * 9 * 192 + 32 * 25 * 192).message
+    )

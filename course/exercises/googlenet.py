@@ -10,11 +10,18 @@ import re
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from course.checks import as_int
 from course.exercises.base import Feedback, HintLadder, judge, without_duplicates
-from course.exercises.coding import CodeTask, StudentCrash, close, first_difference, run
+from course.exercises.coding import (
+    CodeTask,
+    StudentCrash,
+    close,
+    count_differs,
+    first_difference,
+    not_a_module,
+    run,
+)
 from course.measure.conv import ConvSpec
 from course.models.googlenet import INCEPTION_TABLE, Inception, InceptionNaive
 from course.models.summary import count_parameters
@@ -241,9 +248,8 @@ class InceptionBlockTask(CodeTask):
             torch.manual_seed(0)
             where = f"Inception{row}"
             block = run(block_class, *row, what=f"building {where}")
-            if not isinstance(block, nn.Module):
-                return Feedback(False, f"{where} is not an nn.Module: subclass nn.Module and call "
-                                f"super().__init__() first.")  # fmt: skip
+            if (problem := not_a_module(block, where)) is not None:
+                return problem
             x = torch.randn(2, row[0], 6, 6)
             try:
                 out = block(x)
@@ -309,10 +315,11 @@ class InceptionBlockTask(CodeTask):
             count_parameters(InceptionNaive(in_ch, c1, c3, c5)) + proj * (in_ch + 1):
                 "the 1x1 reductions before the 3x3 and the 5x5 convolutions are missing",
         }  # fmt: skip
-        why = known.get(mine, "each branch's convolutions: 1x1; 1x1 then 3x3; 1x1 then 5x5; "
-                        "after the pool a 1x1, each with a bias")  # fmt: skip
-        return Feedback(False, f"{where} has {mine:,} trainable parameters, the paper's block "
-                        f"{standard:,}: {why}.")  # fmt: skip
+        otherwise = (
+            "each branch's convolutions: 1x1; 1x1 then 3x3; 1x1 then 5x5; "
+            "after the pool a 1x1, each with a bias"
+        )
+        return count_differs(mine, standard, where, known, otherwise, "the paper's block")
 
     @staticmethod
     def _same_weights(block, row, where) -> Feedback | None:

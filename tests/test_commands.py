@@ -23,3 +23,13 @@ def test_pytest_nbval_is_make_test():
     assert collected("--nbval") == plain
     assert any(item.startswith("notebooks/00_welcome.ipynb::Cell") for item in plain)
     assert any(item.startswith("tests/data/test_fashion_mnist_and_folders.py::") for item in plain)
+
+
+def test_the_gpu_check_says_what_it_needs_on_a_machine_without_one():
+    """scripts/check_gpu.py checks the GPU paths (its figures are in the issue notes); without a
+    CUDA GPU it stops with one line, not a traceback."""
+    env = {"CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"}  # no GPU, even where there is
+    result = subprocess.run([sys.executable, "scripts/check_gpu.py"], cwd=REPO, text=True,
+                            capture_output=True, timeout=120, env=env)  # fmt: skip
+    assert result.returncode == 1 and "no CUDA GPU here" in result.stderr
+    assert "Traceback" not in result.stderr

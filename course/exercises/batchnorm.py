@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from course.exercises.base import Feedback
-from course.exercises.coding import CodeTask, close, first_difference, run
+from course.exercises.coding import CodeTask, close, first_difference, not_a_module, run
 
 CHANNELS = 3
 
@@ -62,9 +62,8 @@ class BatchNormTask(CodeTask):
 
     @staticmethod
     def _state(layer, where) -> Feedback | None:
-        if not isinstance(layer, nn.Module):
-            return Feedback(False, f"{where} is not an nn.Module: subclass nn.Module and call "
-                            f"super().__init__() first.")  # fmt: skip
+        if (problem := not_a_module(layer, where)) is not None:
+            return problem
         parameters = dict(layer.named_parameters())
         for name, start in (("weight", 1.0), ("bias", 0.0)):
             if name not in parameters or parameters[name].shape != (CHANNELS,):

@@ -57,6 +57,25 @@ def first_difference(yours: torch.Tensor, expected: torch.Tensor, tol: float = 1
             f"PyTorch's {expected[tuple(index)].item():.6g}")  # fmt: skip
 
 
+def not_a_module(built, where: str) -> Feedback | None:
+    """Feedback when what the student's class built is not an ``nn.Module`` (else None)."""
+    if isinstance(built, torch.nn.Module):
+        return None
+    return Feedback(False, f"{where} is not an nn.Module: subclass nn.Module and call "
+                    f"super().__init__() first.")  # fmt: skip
+
+
+def count_differs(mine: int, standard: int, where: str, known: dict[int, str], otherwise: str,
+                  reference: str) -> Feedback | None:  # fmt: skip
+    """Feedback when the student's module has another number of trainable parameters than the
+    reference's: the known mistake that gives ``mine``, or ``otherwise``."""
+    if mine == standard:
+        return None
+    why = known.get(mine, otherwise)
+    return Feedback(False, f"{where} has {mine:,} trainable parameters, {reference} "
+                    f"{standard:,}: {why}.")  # fmt: skip
+
+
 def close(yours, expected: torch.Tensor, tol: float = 1e-6) -> bool:
     return (isinstance(yours, torch.Tensor) and yours.shape == expected.shape
             and torch.allclose(yours.double(), expected.double(), rtol=tol, atol=tol))  # fmt: skip

@@ -10,13 +10,20 @@ import re
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from course.checks import as_int
 from course.exercises.base import Feedback, HintLadder, judge, without_duplicates
-from course.exercises.coding import CodeTask, StudentCrash, close, first_difference, run
+from course.exercises.coding import (
+    CodeTask,
+    StudentCrash,
+    close,
+    count_differs,
+    first_difference,
+    not_a_module,
+    run,
+)
 from course.measure.conv import ConvSpec
-from course.models.googlenet import Inception, InceptionNaive
+from course.models.googlenet import INCEPTION_TABLE, Inception, InceptionNaive
 from course.models.summary import count_parameters
 
 
@@ -134,6 +141,87 @@ class InceptionTask(HintLadder):
 INCEPTION_4A = InceptionTask(480, 192, 96, 208, 16, 48, 64)  # Table 1, inception (4a)
 
 
+@dataclass(frozen=True)
+class InceptionMACsTask(HintLadder):
+    """How many multiply-accumulates does an Inception block do on one ``side`` x ``side``
+    input, naive (Figure 2(a)) or with its 1x1 bottlenecks (Figure 2(b))? Counted as PyTorch's
+    FLOP counter counts them: one per weight at every output position, biases and the max-pool
+    free. Checked against ``count_macs`` on the real module."""
+
+    block: InceptionTask
+    side: int
+    naive: bool
+
+    def question(self) -> str:
+        b, form = self.block, "the naive block" if self.naive else "the block with bottlenecks"
+        return (
+            f"How many multiply-accumulates (MACs) does {form} do for one input of "
+            f"{b.in_channels} channels of {self.side}x{self.side}? Every branch keeps the "
+            f"{self.side}x{self.side} size; count one MAC per weight at every output position, "
+            f"nothing for biases and the max-pool."
+        )
+
+    def _convs(self) -> list[tuple[int, int, int]]:
+        b = self.block
+        if self.naive:
+            return [(b.in_channels, b.c1, 1), (b.in_channels, b.c3, 3), (b.in_channels, b.c5, 5)]
+        return b._convs()
+
+    def _answer(self) -> int:
+        return self.side**2 * sum(i * o * k * k for i, o, k in self._convs())
+
+    def known_mistakes(self) -> list[tuple[int, str]]:
+        per_position = self._answer() // self.side**2
+        outputs = self.side**2 * sum(o for _, o, _ in self._convs())
+        candidates = [
+            (per_position, "That is one output position: the kernels slide over all "
+             f"{self.side}x{self.side} of them."),
+            (self._answer() + outputs, "The biases are additions, not multiply-accumulates: "
+             "leave them out."),
+            (self._answer() + self.side**2 * self.block.in_channels * 9, "The max-pool "
+             "compares values; it multiplies nothing."),
+            (self.side**2 * sum(i * o * k for i, o, k in self._convs()), "A k x k kernel has "
+             "k·k weights per input channel, not k."),
+        ]  # fmt: skip
+        if not self.naive:
+            without = [c for n, c in enumerate(self._convs()) if n not in (1, 3)]  # no reduce
+            candidates.append((self.side**2 * sum(i * o * k * k for i, o, k in without),
+                               "The 1x1 reduce convolutions cost MACs too."))  # fmt: skip
+        return without_duplicates(candidates, self._answer())
+
+    def check(self, answer) -> Feedback:
+        return judge(
+            answer, self._answer(), self.known_mistakes(),
+            "For each convolution: output positions x output channels x (k·k·input channels); "
+            "then add the convolutions up.", unit="MACs",
+        )  # fmt: skip
+
+    def hints(self) -> list[str]:
+        return [
+            "A convolution does k·k·C_in multiply-accumulates for each output value, and it "
+            f"has {self.side}·{self.side}·C_out output values.",
+            "List the block's convolutions with their input channels, filters and kernel "
+            "size (the 3x3 and 5x5 of the bottleneck form see their reduce layer's output), "
+            "then add up H·W·C_out·k·k·C_in over them.",
+        ]
+
+    def worked_solution(self) -> str:
+        from course.models.summary import count_macs
+
+        b = self.block
+        module = (InceptionNaive(b.in_channels, b.c1, b.c3, b.c5) if self.naive
+                  else Inception(b.in_channels, b.c1, b.r3, b.c3, b.r5, b.c5, b.proj))  # fmt: skip
+        counted = count_macs(module, (self.block.in_channels, self.side, self.side))
+        terms = " + ".join(f"{o}·{k}·{k}·{i}" for i, o, k in self._convs())
+        return (f"{self.side}·{self.side} positions · ({terms}) = **{self._answer():,}** MACs; "
+                f"PyTorch's FLOP counter gives {counted:,}.")  # fmt: skip
+
+
+INCEPTION_3A = InceptionTask(192, *INCEPTION_TABLE["3a"])
+MACS_3A_NAIVE = InceptionMACsTask(INCEPTION_3A, 28, naive=True)
+MACS_3A = InceptionMACsTask(INCEPTION_3A, 28, naive=False)
+
+
 # --- a coding exercise: an Inception block from one row of the paper's Table 1 ------------------
 
 
@@ -160,9 +248,8 @@ class InceptionBlockTask(CodeTask):
             torch.manual_seed(0)
             where = f"Inception{row}"
             block = run(block_class, *row, what=f"building {where}")
-            if not isinstance(block, nn.Module):
-                return Feedback(False, f"{where} is not an nn.Module: subclass nn.Module and call "
-                                f"super().__init__() first.")  # fmt: skip
+            if (problem := not_a_module(block, where)) is not None:
+                return problem
             x = torch.randn(2, row[0], 6, 6)
             try:
                 out = block(x)
@@ -228,10 +315,11 @@ class InceptionBlockTask(CodeTask):
             count_parameters(InceptionNaive(in_ch, c1, c3, c5)) + proj * (in_ch + 1):
                 "the 1x1 reductions before the 3x3 and the 5x5 convolutions are missing",
         }  # fmt: skip
-        why = known.get(mine, "each branch's convolutions: 1x1; 1x1 then 3x3; 1x1 then 5x5; "
-                        "after the pool a 1x1, each with a bias")  # fmt: skip
-        return Feedback(False, f"{where} has {mine:,} trainable parameters, the paper's block "
-                        f"{standard:,}: {why}.")  # fmt: skip
+        otherwise = (
+            "each branch's convolutions: 1x1; 1x1 then 3x3; 1x1 then 5x5; "
+            "after the pool a 1x1, each with a bias"
+        )
+        return count_differs(mine, standard, where, known, otherwise, "the paper's block")
 
     @staticmethod
     def _same_weights(block, row, where) -> Feedback | None:

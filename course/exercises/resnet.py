@@ -19,7 +19,15 @@ from torch import nn
 
 from course.checks import as_int
 from course.exercises.base import Feedback, HintLadder, judge
-from course.exercises.coding import CodeTask, StudentCrash, close, first_difference, run
+from course.exercises.coding import (
+    CodeTask,
+    StudentCrash,
+    close,
+    count_differs,
+    first_difference,
+    not_a_module,
+    run,
+)
 from course.models.resnet import BasicBlock, Bottleneck, conv1x1
 from course.models.summary import count_parameters
 
@@ -191,9 +199,8 @@ class ResidualBlockTask(CodeTask):
             torch.manual_seed(0)
             where = f"Block({in_ch}, {out_ch}, stride={stride})"
             block = run(block_class, in_ch, out_ch, stride=stride, what=f"building {where}")
-            if not isinstance(block, nn.Module):
-                return Feedback(False, f"{where} is not an nn.Module: subclass nn.Module and call "
-                                f"super().__init__() first.")  # fmt: skip
+            if (problem := not_a_module(block, where)) is not None:
+                return problem
             x = torch.randn(4, in_ch, 8, 8).relu()  # a block's input comes out of a ReLU
             out = self._forward(block, x, where, stride)
             if isinstance(out, Feedback):
@@ -251,10 +258,11 @@ class ResidualBlockTask(CodeTask):
             standard - 4 * out_ch: "batch norm is missing after a convolution (each has two "
                                    "parameters per channel, γ and β)",
         }  # fmt: skip
-        why = known.get(mine, "count the layers: two 3x3 convolutions without bias, a batch norm "
-                        "after each, and the projection where the shape changes")  # fmt: skip
-        return Feedback(False, f"{where} has {mine:,} trainable parameters, the standard block "
-                        f"{standard:,}: {why}.")  # fmt: skip
+        otherwise = (
+            "count the layers: two 3x3 convolutions without bias, a batch norm "
+            "after each, and the projection where the shape changes"
+        )
+        return count_differs(mine, standard, where, known, otherwise, "the standard block")
 
     @staticmethod
     def _identity(block, x, where) -> Feedback | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+
 from course.checks import as_int
 from course.exercises.base import Feedback, HintLadder, judge, without_duplicates
 from course.measure.conv import receptive_fields
@@ -74,3 +76,71 @@ class ReceptiveFieldTask(HintLadder):
             r, j = r + (k - 1) * j, j * s
             steps.append(f"{name}: r = {r}, j = {j}")
         return "; ".join(steps) + f". The receptive field is **{r}** pixels wide."
+
+
+@dataclass(frozen=True)
+class LinearParamsTask(HintLadder):
+    """How many trainable parameters has a fully connected layer on a flattened map of
+    ``channels`` x ``side`` x ``side`` values, with ``out_features`` outputs and biases?"""
+
+    channels: int
+    side: int
+    out_features: int
+    name: str = "the layer"
+
+    def __post_init__(self):
+        for field in ("channels", "side", "out_features"):
+            object.__setattr__(self, field, as_int(getattr(self, field), field, 1))
+
+    def question(self) -> str:
+        return (
+            f"{self.name} takes the last max-pool's output, {self.channels} channels of "
+            f"{self.side}x{self.side}, flattened into one vector, and gives {self.out_features:,} "
+            f"outputs, each with a bias. How many trainable parameters does it have?"
+        )
+
+    def _inputs(self) -> int:
+        return self.channels * self.side * self.side
+
+    def _answer(self) -> int:
+        from torch import nn
+
+        with torch.device("meta"):  # counted on PyTorch's layer, no memory taken
+            layer = nn.Linear(self._inputs(), self.out_features)
+        return sum(p.numel() for p in layer.parameters())
+
+    def known_mistakes(self) -> list[tuple[int, str]]:
+        n, c, out = self._inputs(), self.channels, self.out_features
+        candidates = [
+            (n * out, "The weights are right; each output also has a bias."),
+            (c * out + out, "The layer sees every position of the map, not only one value per "
+             "channel: flatten all side x side positions of every channel."),
+            (n * out + n, "There is one bias per output, not per input."),
+            (c * self.side * out + out, "The map is side x side: both the height and the "
+             "width count."),
+        ]  # fmt: skip
+        return without_duplicates(candidates, self._answer())
+
+    def check(self, answer) -> Feedback:
+        return judge(
+            answer, self._answer(), self.known_mistakes(),
+            "A fully connected layer has one weight per (input, output) pair, plus one bias per "
+            "output.",
+        )  # fmt: skip
+
+    def hints(self) -> list[str]:
+        return [
+            "First count the layer's inputs: every value of the flattened map.",
+            "Every output is a weighted sum of all the inputs, plus its own bias.",
+        ]
+
+    def worked_solution(self) -> str:
+        n = self._inputs()
+        return (
+            f"{self.side}·{self.side}·{self.channels} = {n:,} inputs; {n:,} · "
+            f"{self.out_features:,} weights + {self.out_features:,} biases = "
+            f"**{self._answer():,}**, as `nn.Linear({n}, {self.out_features})` counts."
+        )
+
+
+FC6_TASK = LinearParamsTask(512, 7, 4096, name="VGG-16's first fully connected layer, fc6,")

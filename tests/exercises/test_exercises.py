@@ -16,7 +16,9 @@ from course.exercises import (
     ReceptiveFieldTask,
     random_conv_task,
 )
+from course.exercises.googlenet import MACS_3A, MACS_3A_NAIVE
 from course.exercises.resnet import BottleneckTask
+from course.exercises.vgg import FC6_TASK
 from course.models import get_model
 from course.models.googlenet import INCEPTION_TABLE, Inception, InceptionNaive
 
@@ -168,6 +170,9 @@ NOTEBOOK_TASKS = {  # every exercise the notebooks ask, with a form of its answe
     "03 conv2": (ConvParamsTask(96, 256, 5, groups=2), "256 * (5*5*48 + 1)"),
     "03 conv1 at 224": (OutputSizeTask(224, 11, stride=4), "(224 - 11) // 4 + 1"),
     "04 receptive field": (ReceptiveFieldTask(VGG16_TO_CONV3_3), "1 + 2*2 + 1 + 2*2*2 + 2 + 3*2*4"),
+    "05 fc6": (FC6_TASK, "7*7*512*4096 + 4096"),
+    "06 macs naive": (MACS_3A_NAIVE, "28*28*(64*192 + 128*9*192 + 32*25*192)"),
+    "06 macs": (MACS_3A, "28*28*(64*192 + 96*192 + 128*9*96 + 16*192 + 32*25*16 + 32*192)"),
     "05 inception 4a": (
         INCEPTION_4A,
         "481*192 + 481*96 + (9*96+1)*208 + 481*16 + (25*16+1)*48 + 481*64",
@@ -358,3 +363,28 @@ def test_a_table_shows_an_answer_only_once_the_task_is_settled():
     assert shown(right, None) == f"{right:,}"  # a value no exercise asks for
     inception = InceptionTask(7, 1, 2, 3, 4, 5, 6)
     assert inception.check_channels(1 + 3 + 5 + 6) and inception.settled
+
+
+def test_fc6_is_what_pytorch_counts_and_its_slips_are_named():
+    fc6 = get_model("vgg16").classifier[0]
+    assert fc6.in_features == 7 * 7 * 512 and FC6_TASK.check(
+        sum(p.numel() for p in fc6.parameters())
+    )
+    assert "each output also has a bias" in FC6_TASK.check(25088 * 4096).message
+    assert "not only one value per channel" in FC6_TASK.check(512 * 4096 + 4096).message
+
+
+def test_inception_macs_are_what_pytorchs_flop_counter_counts():
+    from course.models import count_macs
+
+    naive, bottleneck = InceptionNaive(192, 64, 128, 32), Inception(192, *INCEPTION_TABLE["3a"])
+    assert MACS_3A_NAIVE.check(count_macs(naive, (192, 28, 28)))
+    assert MACS_3A.check(count_macs(bottleneck, (192, 28, 28)))
+    assert (
+        "1x1 reduce convolutions cost MACs too"
+        in MACS_3A.check(28 * 28 * (64 * 192 + 128 * 9 * 96 + 32 * 25 * 16 + 32 * 192)).message
+    )
+    assert (
+        "one output position"
+        in MACS_3A_NAIVE.check(64 * 192 + 128 * 9 * 192 + 32 * 25 * 192).message
+    )

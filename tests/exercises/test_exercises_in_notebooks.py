@@ -18,6 +18,9 @@ ASKED = [
     ("03_alexnet.ipynb", "03 conv2", "conv2_task"),
     ("03_alexnet.ipynb", "03 conv1 at 224", "size_task"),
     ("05_vgg.ipynb", "04 receptive field", "field_task"),
+    ("05_vgg.ipynb", "05 fc6", "fc6_task"),
+    ("06_googlenet.ipynb", "06 macs naive", "MACS_3A_NAIVE"),
+    ("06_googlenet.ipynb", "06 macs", "MACS_3A"),
     ("06_googlenet.ipynb", "05 inception 4a", "INCEPTION_4A"),
     ("08_resnet.ipynb", "07 bottleneck", "task"),
 ]

@@ -65,20 +65,21 @@ class BatchNormTask(CodeTask):
         if (problem := not_a_module(layer, where)) is not None:
             return problem
         parameters = dict(layer.named_parameters())
+        if not parameters and not dict(layer.named_buffers()):  # the skeleton, as shipped
+            return Feedback(False, "Your layer has no parameters or buffers yet: write __init__ "
+                            "and forward, then run this cell again.", graded=False)  # fmt: skip
         for name, start in (("weight", 1.0), ("bias", 0.0)):
             if name not in parameters or parameters[name].shape != (CHANNELS,):
-                return Feedback(False, f"{where} needs a parameter `{name}` of shape "
-                                f"({CHANNELS},), one per channel: self.{name} = "
-                                f"nn.Parameter(...).")  # fmt: skip
+                return Feedback(False, f"It needs a parameter `{name}` of shape ({CHANNELS},), "
+                                f"one per channel: self.{name} = nn.Parameter(...).")  # fmt: skip
             if not torch.all(parameters[name] == start):
                 return Feedback(False, f"`{name}` should start at {start:g} for every channel, "
                                 f"so that a new layer only normalizes.")  # fmt: skip
         buffers = dict(layer.named_buffers())
         for name, start in (("running_mean", 0.0), ("running_var", 1.0)):
             if name not in buffers or buffers[name].shape != (CHANNELS,):
-                return Feedback(False, f"{where} needs a buffer `{name}` of shape ({CHANNELS},) "
-                                f"(not a parameter: it is not trained): "
-                                f"self.register_buffer('{name}', ...).")  # fmt: skip
+                return Feedback(False, f"It needs a buffer `{name}` of shape ({CHANNELS},), not "
+                                f"trained: self.register_buffer('{name}', ...).")  # fmt: skip
             if not torch.all(buffers[name] == start):
                 return Feedback(False, f"`{name}` should start at {start:g} for every channel.")
         return None
@@ -98,9 +99,11 @@ class BatchNormTask(CodeTask):
             before = layer.running_mean.clone(), layer.running_var.clone()
             yours = run(layer, x, what=f"running {where} in training mode")
             if yours is None:
-                return Feedback(False, "forward returns nothing yet (None): normalize, scale, "
-                                "shift and return the result, then run this cell again.",
-                                graded=False)  # fmt: skip
+                return Feedback(
+                    False,
+                    "forward returns nothing yet (None): write it, then run this cell again.",
+                    graded=False,
+                )
             expected = reference(x)
             if not close(yours, expected, 1e-4):
                 return Feedback(False, self._training_advice(yours, expected, x, layer, eps,

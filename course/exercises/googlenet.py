@@ -265,9 +265,12 @@ class InceptionBlockTask(CodeTask):
                               )  # fmt: skip
                 return Feedback(False, StudentCrash(exc, f"running {where}").message + advice)
             if out is None:
-                return Feedback(False, "forward returns nothing yet (None): build the branches, "
-                                "concatenate their outputs and return them, then run this cell "
-                                "again.", graded=False)  # fmt: skip
+                return Feedback(
+                    False,
+                    "forward returns nothing yet (None): write the branches "
+                    "and forward, then run this cell again.",
+                    graded=False,
+                )
             problem = self._shape(out, row, where)  # a Feedback is falsy: no `or` here
             if problem is None:
                 problem = self._parameters(block, row, where)

@@ -206,9 +206,12 @@ class ResidualBlockTask(CodeTask):
             if isinstance(out, Feedback):
                 return out
             if out is None:  # the skeleton, or a forgotten return: nothing to grade yet
-                return Feedback(False, "forward returns nothing yet (None): build the layers, "
-                                "compute the output and return it, then run this cell again.",
-                                graded=False)  # fmt: skip
+                return Feedback(
+                    False,
+                    "forward returns nothing yet (None): write the layers "
+                    "and forward, then run this cell again.",
+                    graded=False,
+                )
             want = (4, out_ch, 8 // stride, 8 // stride)
             if not isinstance(out, torch.Tensor) or tuple(out.shape) != want:
                 got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

@@ -358,3 +358,15 @@ def test_each_batch_norm_mistake_gets_its_own_message():
 
     crash = BATCH_NORM.check(Crashes)
     assert not crash and "x - x.mean(dim=(0, 2, 3))" in crash.message
+
+
+def test_the_batch_norm_skeleton_is_neutral():
+    class Skeleton(nn.Module):  # as 07 ships it
+        def __init__(self, num_features, eps=1e-5, momentum=0.1):
+            super().__init__()
+
+        def forward(self, x): ...
+
+    untouched = BATCH_NORM.check(Skeleton)
+    assert not untouched and not untouched.graded
+    assert "no parameters or buffers yet" in str(untouched)

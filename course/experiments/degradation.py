@@ -276,10 +276,12 @@ def claims(result: dict) -> Claims:
                 *higher("plain56", "plain20", "train_error_eval"),
             ),
             Claim(
-                "with shortcuts the 56-layer network ends slightly below the 20-layer one (by "
-                "less than a point of training error), in every seed",
+                "with shortcuts the 56-layer network ends within 2.5 points of the 20-layer one "
+                "in every seed, below it in two of the three: no consistent difference",
                 per_seed(residual),
-                len(residual) == seeds and all(-0.01 < d < 0 for d in residual),
+                len(residual) == seeds == 3
+                and all(abs(d) < 0.025 for d in residual)
+                and sum(d < 0 for d in residual) == 2,
             ),
             Claim(
                 "the residual 56-layer network ends at less than half the plain 56-layer "

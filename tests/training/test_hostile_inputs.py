@@ -138,7 +138,9 @@ def test_command_line_ctrl_c_exits_130_and_names_resume(tmp_path):
     folder = tiny_folder(tmp_path / "fm", n=512)
     args = ["--model", "resnet20", "--width", "0.25", "--epochs", "500", "--data", str(folder),
             "--out", str(tmp_path / "run")]  # fmt: skip
-    process = cli(*args)
+    # A shell's background job (`make test &`, some CI runners) starts with SIGINT ignored, and
+    # children inherit that; the test is about the training process, so it gets Ctrl-C back.
+    process = cli(*args, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while not (tmp_path / "run" / "checkpoint.pt").exists() and time.time() < deadline:
         time.sleep(0.2)  # an epoch has finished: there is something to resume

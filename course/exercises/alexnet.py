@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from course.exercises.base import Feedback
-from course.exercises.coding import CodeTask, run
+from course.exercises.coding import CodeTask, nothing_yet, run
 from course.training.batches import ten_crop_views
 
 NAMES = ["top-left corner", "top-right corner", "bottom-left corner", "bottom-right corner",
@@ -43,12 +43,7 @@ class TenViewTask(CodeTask):
             where = f"an input {shape} and size {size}"
             views = run(ten_views, x.clone(), size, what=f"computing the views of {where}")
             if views is None:
-                return Feedback(
-                    False,
-                    "ten_views returns nothing yet (None): crop, mirror and "
-                    "return the views, then run this cell again.",
-                    graded=False,
-                )
+                return nothing_yet("ten_views", "crop, mirror and return the views")
             views = list(views) if isinstance(views, (list, tuple, torch.Tensor)) else None
             if views is None or not all(isinstance(v, torch.Tensor) for v in views):
                 return Feedback(False, "ten_views must return the views: a list of tensors, or "

@@ -18,7 +18,14 @@ import torch
 from torch import nn
 
 from course.exercises.base import Feedback
-from course.exercises.coding import CodeTask, close, first_difference, not_a_module, run
+from course.exercises.coding import (
+    CodeTask,
+    close,
+    first_difference,
+    not_a_module,
+    nothing_yet,
+    run,
+)
 
 CHANNELS = 3
 
@@ -99,11 +106,7 @@ class BatchNormTask(CodeTask):
             before = layer.running_mean.clone(), layer.running_var.clone()
             yours = run(layer, x, what=f"running {where} in training mode")
             if yours is None:
-                return Feedback(
-                    False,
-                    "forward returns nothing yet (None): write it, then run this cell again.",
-                    graded=False,
-                )
+                return nothing_yet("forward", "write it")
             expected = reference(x)
             if not close(yours, expected, 1e-4):
                 return Feedback(False, self._training_advice(yours, expected, x, layer, eps,

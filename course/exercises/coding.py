@@ -57,6 +57,12 @@ def first_difference(yours: torch.Tensor, expected: torch.Tensor, tol: float = 1
             f"PyTorch's {expected[tuple(index)].item():.6g}")  # fmt: skip
 
 
+def nothing_yet(name: str, todo: str) -> Feedback:
+    """The neutral answer to code that returned None (the skeleton, or a forgotten return)."""
+    return Feedback(False, f"{name} returns nothing yet (None): {todo}, then run this cell again.",
+                    graded=False)  # fmt: skip
+
+
 def not_a_module(built, where: str) -> Feedback | None:
     """Feedback when what the student's class built is not an ``nn.Module`` (else None)."""
     if isinstance(built, torch.nn.Module):

@@ -15,7 +15,7 @@ import torch
 
 from course.checks import as_int
 from course.exercises.base import Feedback, HintLadder, judge, read_number, without_duplicates
-from course.exercises.coding import CodeTask, close, first_difference, run
+from course.exercises.coding import CodeTask, close, first_difference, nothing_yet, run
 from course.measure.conv import ConvSpec, as_pair
 
 
@@ -280,12 +280,7 @@ class ConvForwardTask(CodeTask):
                 return Feedback(False, "Your function changed its input (x or weight) in place; "
                                 "compute into a new tensor instead.")  # fmt: skip
             if yours is None:  # the skeleton, or a forgotten return: nothing to grade yet
-                return Feedback(
-                    False,
-                    "conv2d returns nothing yet (None): compute the output "
-                    "and return it, then run this cell again.",
-                    graded=False,
-                )
+                return nothing_yet("conv2d", "compute the output and return it")
             if not isinstance(yours, torch.Tensor):
                 return Feedback(False, f"conv2d must return a tensor; it returned a "
                                 f"{type(yours).__name__}.")  # fmt: skip

@@ -20,6 +20,7 @@ from course.exercises.coding import (
     count_differs,
     first_difference,
     not_a_module,
+    nothing_yet,
     run,
 )
 from course.measure.conv import ConvSpec
@@ -265,12 +266,7 @@ class InceptionBlockTask(CodeTask):
                               )  # fmt: skip
                 return Feedback(False, StudentCrash(exc, f"running {where}").message + advice)
             if out is None:
-                return Feedback(
-                    False,
-                    "forward returns nothing yet (None): write the branches "
-                    "and forward, then run this cell again.",
-                    graded=False,
-                )
+                return nothing_yet("forward", "write the branches and forward")
             problem = self._shape(out, row, where)  # a Feedback is falsy: no `or` here
             if problem is None:
                 problem = self._parameters(block, row, where)

@@ -26,6 +26,7 @@ from course.exercises.coding import (
     count_differs,
     first_difference,
     not_a_module,
+    nothing_yet,
     run,
 )
 from course.models.resnet import BasicBlock, Bottleneck, conv1x1
@@ -206,12 +207,7 @@ class ResidualBlockTask(CodeTask):
             if isinstance(out, Feedback):
                 return out
             if out is None:  # the skeleton, or a forgotten return: nothing to grade yet
-                return Feedback(
-                    False,
-                    "forward returns nothing yet (None): write the layers "
-                    "and forward, then run this cell again.",
-                    graded=False,
-                )
+                return nothing_yet("forward", "write the layers and forward")
             want = (4, out_ch, 8 // stride, 8 // stride)
             if not isinstance(out, torch.Tensor) or tuple(out.shape) != want:
                 got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

@@ -13,6 +13,7 @@ provenance and shown in the notebooks).
     course.experiments.batch_norm    one deep network with and without batch norm, lr grid
     course.experiments.inception_bn  GoogLeNet vs Inception-BN at x1, x5, x30 its learning rate
     course.experiments.architectures a small member of every family, one budget
+    course.experiments.stems         the same with CIFAR stems: why the order reverses at 32x32
     course.experiments.trained_alexnet  notebook 09's AlexNet again, its weights and errors kept
     python -m course.experiments run NAME --budget reference
 """

@@ -208,7 +208,8 @@ def _last_epoch_gains(result: dict) -> list[float]:
     return gains
 
 
-def _count(n: int, thing: str) -> str:
+def count(n: int, thing: str) -> str:
+    """ "1 epoch", "8 epochs"."""
     return f"{n} {thing}" + ("s" if n != 1 else "")
 
 
@@ -249,7 +250,7 @@ def report(result: dict) -> Report:
             )
             for name, s in nets.items()
         ],  # fmt: skip
-        title=f"after {_count(config['epochs'], 'epoch')} on {config['train_images']:,} images "
+        title=f"after {count(config['epochs'], 'epoch')} on {config['train_images']:,} images "
         f"({over})",
         note="last epoch: the test accuracy it gained; ms per image: training time on the "
         "machine above; a shared rank is a tie within the noise.",

@@ -66,6 +66,7 @@ EXPERIMENTS = (
     "batch_norm",
     "inception_bn",
     "architectures",
+    "stems",
     "trained_alexnet",
 )  # modules of course.experiments
 WORK_DIR = Path("runs") / "experiments"

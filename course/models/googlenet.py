@@ -17,6 +17,10 @@ Output convention (``course.models.AuxOutputs``): in training mode with ``aux_lo
 the model returns ``AuxOutputs(logits, (aux1, aux2))``; in evaluation mode, or with
 ``aux_logits=False``, the main logits only. The auxiliary heads cost no time at inference.
 
+``stem="cifar"`` (both layouts) makes the first convolution a 3x3 at stride 1 and drops the max-pool
+after it, for 32x32 images: the blocks then see 16x16, 8x8 and 4x4 maps instead of 4x4, 2x2
+and 1x1 (at 224x224 with the ImageNet stem: 28x28, 14x14, 7x7).
+
 Departures: weights start from He initialization (the paper trained with DistBelief and does not
 say); the auxiliary heads' 5x5 pooling falls back to adaptive pooling on maps smaller than 5x5
 (small inputs), which is the same operation at 224x224.
@@ -36,6 +40,7 @@ from course.models.registry import (
     check_common,
     check_dropout,
     check_input,
+    check_stem,
     register,
     scaled,
     with_torchvision_weights,
@@ -142,9 +147,10 @@ class GoogLeNet(nn.Module):
     def __init__(self, num_classes: int = 1000, in_channels: int = 3,
                  layout: Layout = "paper", aux_logits: bool = True, dropout: float | None = None,
                  dropout_aux: float = 0.7, width: float = 1.0,
-                 transform_input: bool = False):  # fmt: skip
+                 transform_input: bool = False, stem: str = "imagenet"):  # fmt: skip
         super().__init__()
         check_common(num_classes, in_channels, width)
+        check_stem(stem)
         if layout not in ("paper", "torchvision"):
             raise ValueError(f"layout must be 'paper' or 'torchvision', got {layout!r}")
         paper = layout == "paper"
@@ -155,8 +161,12 @@ class GoogLeNet(nn.Module):
         self.transform_input = transform_input  # torchvision's pretrained weights expect it
         bn = not paper
         s = lambda c: scaled(c, width)  # noqa: E731
-        self.conv1 = ConvBlock(in_channels, s(64), bn, kernel_size=7, stride=2, padding=3)
-        self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        if stem == "imagenet":  # 224x224 -> 56x56 before conv2
+            self.conv1 = ConvBlock(in_channels, s(64), bn, kernel_size=7, stride=2, padding=3)
+            self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        else:  # "cifar": 32x32 stays 32x32 until maxpool2
+            self.conv1 = ConvBlock(in_channels, s(64), bn, kernel_size=3, padding=1)
+            self.maxpool1 = nn.Identity()
         self.conv2 = ConvBlock(s(64), s(64), bn, kernel_size=1)
         self.conv3 = ConvBlock(s(64), s(192), bn, kernel_size=3, padding=1)
         self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)

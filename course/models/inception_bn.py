@@ -8,6 +8,9 @@ halve the resolution themselves (stride-2 convolutions beside a max-pool that pa
 through) instead of GoogLeNet's separate max-pools; 28x28 blocks 3a-3c, 14x14 blocks 4a-4e,
 7x7 blocks 5a-5b. No torchvision model provides it.
 
+``stem="cifar"``: a 3x3 first convolution at stride 1 and no max-pool after it, for 32x32
+images (blocks on 16x16, 8x8 and 4x4 maps), as ``googlenet``'s option.
+
 Departures: the paper's auxiliary classifiers are not specified in Figure 5 and are left out;
 dropout is off by default, as the paper's accelerated BN networks removed it (Section 4.2.1).
 """
@@ -18,7 +21,14 @@ import torch
 from torch import nn
 
 from course.models.googlenet import ConvBlock
-from course.models.registry import check_common, check_dropout, check_input, register, scaled
+from course.models.registry import (
+    check_common,
+    check_dropout,
+    check_input,
+    check_stem,
+    register,
+    scaled,
+)
 
 # Figure 5: #1x1, #3x3 reduce, #3x3, double #3x3 reduce, double #3x3, pool, proj, stride.
 # proj 0 with a max pool means "pass through"; #1x1 0 means no 1x1 branch.
@@ -61,15 +71,20 @@ class InceptionBN(nn.Module):
 
 class InceptionBNNet(nn.Module):
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, width: float = 1.0,
-                 dropout: float = 0.0):  # fmt: skip
+                 dropout: float = 0.0, stem: str = "imagenet"):  # fmt: skip
         super().__init__()
         check_common(num_classes, in_channels, width)
+        check_stem(stem)
         check_dropout(dropout)
         self.in_channels = in_channels
         s = lambda c: scaled(c, width)  # noqa: E731
+        if stem == "imagenet":  # 224x224 -> 56x56
+            first = [ConvBlock(in_channels, s(64), True, kernel_size=7, stride=2, padding=3),
+                     nn.MaxPool2d(3, stride=2, ceil_mode=True)]  # fmt: skip
+        else:  # "cifar": 32x32 stays 32x32 until the max-pool below
+            first = [ConvBlock(in_channels, s(64), True, kernel_size=3, padding=1)]
         self.stem = nn.Sequential(
-            ConvBlock(in_channels, s(64), True, kernel_size=7, stride=2, padding=3),  # 112x112
-            nn.MaxPool2d(3, stride=2, ceil_mode=True),  # 56x56
+            *first,
             ConvBlock(s(64), s(64), True, kernel_size=1),
             ConvBlock(s(64), s(192), True, kernel_size=3, padding=1),
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # (N, 192, 28, 28)

@@ -142,6 +142,20 @@ def check_dropout(dropout: float, name: str = "dropout") -> None:
         raise ValueError(f"{name} must be a probability in [0, 1), got {dropout!r}")
 
 
+STEMS = ("imagenet", "cifar")
+
+
+def check_stem(stem: str) -> None:
+    """``stem`` of ResNet, GoogLeNet and Inception-BN: "imagenet" (the papers': a 7x7
+    convolution at stride 2 and a max-pool, 224x224 -> 56x56) or "cifar" (a 3x3 convolution at
+    stride 1, no max-pool after it, as the CIFAR networks do: 32x32 stays 32x32)."""
+    if not isinstance(stem, str) or stem not in STEMS:
+        raise ValueError(
+            "stem must be 'imagenet' (the paper's: 7x7 at stride 2, then a max-pool) or "
+            f"'cifar' (3x3 at stride 1, no max-pool: for 32x32 images), got {stem!r}"
+        )
+
+
 def scaled(channels: int, width: float) -> int:
     """``channels`` times the width multiplier, at least 1."""
     return max(1, round(channels * width))
@@ -199,7 +213,7 @@ def with_torchvision_weights(model: nn.Module, arch: str, weights, **built_with)
     its name ("DEFAULT", "IMAGENET1K_V1"). Loading DOWNLOADS the file unless torch's cache
     already has it, so it only ever happens when the caller asks; a cached file is checked
     against the hash torchvision publishes before it is read. The model must have been
-    built at its ImageNet shape: 1000 classes, 3 input channels, width 1.
+    built at its ImageNet shape: 1000 classes, 3 input channels, width 1, the ImageNet stem.
     """
     if weights is None:
         return model
@@ -215,11 +229,12 @@ def with_torchvision_weights(model: nn.Module, arch: str, weights, **built_with)
         raise ValueError(
             f"weights must be None, a name or a {enum.__name__} member, got {weights!r}"
         )
-    wrong = {k: v for k, v in built_with.items()
-             if v != {"num_classes": 1000, "in_channels": 3, "width": 1.0}.get(k, v)}  # fmt: skip
+    imagenet_shape = {"num_classes": 1000, "in_channels": 3, "width": 1.0, "stem": "imagenet"}
+    wrong = {k: v for k, v in built_with.items() if v != imagenet_shape.get(k, v)}
     if wrong:
         raise ValueError(
-            f"pretrained {arch} weights need num_classes=1000, in_channels=3, width=1.0; got "
+            f"pretrained {arch} weights need num_classes=1000, in_channels=3, width=1.0 (and "
+            f"the ImageNet stem); got "
             f"{wrong}. Load them into the ImageNet-shaped model, then replace its last layer."
         )
     # Passing weights= is the caller's opt-in: a file not yet in torch's cache is downloaded;

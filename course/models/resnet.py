@@ -13,6 +13,9 @@ Deliberate choices, each an option:
   the first 1x1 convolution. Basic blocks have one place only. Same parameters either way.
 * ``zero_init_residual=True`` starts every block's last BatchNorm scale at 0, so each residual
   block is the identity at initialization (Goyal et al., 2017). Off by default, as in torchvision.
+* ``stem="cifar"`` replaces the ImageNet stem (7x7 at stride 2, then a max-pool: a quarter of
+  the side gone before the first block) with one 3x3 convolution at stride 1, as CIFAR networks
+  do, for 32x32 images; the blocks are unchanged.
 * Shortcuts that change shape: ImageNet networks use a 1x1 convolution + BN (the paper's option
   B, torchvision's ``downsample``); CIFAR networks use option A, parameter-free: subsample and
   pad the new channels with zeros, as in the paper's CIFAR experiments (Table 6 counts).
@@ -29,6 +32,7 @@ from torch import nn
 from course.models.registry import (
     check_common,
     check_input,
+    check_stem,
     register,
     scaled,
     with_torchvision_weights,
@@ -144,9 +148,11 @@ class ResNet(nn.Module):
         shortcut: bool = True,
         stride_on: StrideOn = "conv2",
         zero_init_residual: bool = False,
+        stem: str = "imagenet",
     ):
         super().__init__()
         check_common(num_classes, in_channels, width)
+        check_stem(stem)
         if stride_on not in ("conv1", "conv2"):
             raise ValueError(
                 f"stride_on must be 'conv1' (paper) or 'conv2' (torchvision), got {stride_on!r}"
@@ -154,10 +160,13 @@ class ResNet(nn.Module):
         self.in_channels = in_channels
         self._block, self._shortcut, self._stride_on = block, shortcut, stride_on
         self._in = scaled(64, width)
-        self.conv1 = nn.Conv2d(in_channels, self._in, 7, stride=2, padding=3, bias=False)
+        if stem == "imagenet":  # 224x224 -> 56x56 before the first stage
+            self.conv1 = nn.Conv2d(in_channels, self._in, 7, stride=2, padding=3, bias=False)
+            self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        else:  # "cifar": 32x32 stays 32x32 into the first stage
+            self.conv1, self.maxpool = conv3x3(in_channels, self._in), nn.Identity()
         self.bn1 = nn.BatchNorm2d(self._in)
         self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.layer1 = self._stage(scaled(64, width), layers[0], stride=1)
         self.layer2 = self._stage(scaled(128, width), layers[1], stride=2)
         self.layer3 = self._stage(scaled(256, width), layers[2], stride=2)
@@ -179,8 +188,8 @@ class ResNet(nn.Module):
 
     def forward(self, x):
         check_input(self, x)
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # (N, 64, H/4, W/4)
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))  # (N, 512*e, H/32, W/32)
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # (N, 64, H/4, W/4); cifar: H, W
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))  # (N, 512*e, H/32, W/32); H/8
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 

@@ -129,6 +129,8 @@ def test_pretrained_weights_need_the_imagenet_shape(no_network):
 
     with pytest.raises(ValueError, match=r"need num_classes=1000.*got \{'num_classes': 10\}"):
         get_model("resnet18", weights="DEFAULT", num_classes=10)
+    with pytest.raises(ValueError, match=r"and the ImageNet stem\); got \{'stem': 'cifar'\}"):
+        get_model("googlenet", weights="DEFAULT", stem="cifar")
     with pytest.raises(ValueError, match=r"unknown weights 'BEST' for vgg16; valid: \['DEFAULT'"):
         get_model("vgg16", weights="BEST")
 

@@ -39,6 +39,7 @@ SETTING_NAMES = {
     "lrs": "learning rates",
     "googlenet_lrs": "GoogLeNet's learning rates",
     "width": "width",
+    "networks": "networks",
     "batch_size": "batch size",
 }
 
@@ -105,6 +106,8 @@ def _setting(value) -> str:
     if isinstance(value, list):
         if all(isinstance(v, int) for v in value):  # seeds
             return f"{len(value)} ({', '.join(map(str, value))})"
+        if all(isinstance(v, str) for v in value):  # networks: the report's table names them
+            return f"{len(value)}"
         return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
     if isinstance(value, int):
         return f"{value:,}"

@@ -92,6 +92,14 @@ def architectures_resnet_ahead(result):
     return "AlexNet and VGG rank ahead"
 
 
+def stems_one_seed_better_with_the_imagenet_stem(result):
+    from course.experiments import stems as m
+
+    name = m.cifar(m.FAMILIES["GoogLeNet"])
+    result["runs"][m.run_key(name, 1)]["history"]["val_acc"][-1] = 0.85
+    return "the CIFAR stem makes each of the three more accurate, in every seed"
+
+
 def fc_vs_gap_fc_ahead(result):
     from course.experiments import fc_vs_gap as m
 
@@ -131,6 +139,7 @@ TAMPERED = {
     "tta": tta_one_seed_worse,
     "aux_classifiers": aux_classifiers_one_seed_behind,
     "architectures": architectures_resnet_ahead,
+    "stems": stems_one_seed_better_with_the_imagenet_stem,
     "fc_vs_gap": fc_vs_gap_fc_ahead,
     "batch_norm": batch_norm_baseline_reaches_the_targets_only_at_the_end,
     "inception_bn": inception_bn_one_seed_at_1x_much_sooner,

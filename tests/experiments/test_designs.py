@@ -2,6 +2,7 @@
 heads see, held-out images apart from the training images, steps to a target, the arms of the
 batch-norm and Inception-BN experiments, ties in the architectures' rankings."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -104,6 +105,35 @@ def test_the_compared_architectures_take_32x32_images_and_ties_share_a_rank():
     values = {"a": 0.90, "b": 0.895, "c": 0.88, "d": 0.875}
     assert ranks(values, close, best=max) == {"a": 1, "b": 1, "c": 3, "d": 3}
     assert ranks(values, close, best=min) == {"d": 1, "c": 1, "b": 3, "a": 3}
+
+
+def test_the_stems_experiment_compares_each_family_seed_by_seed():
+    """Both stems of a family and VGG are built as named, and a difference is taken between
+    runs of the same seed only (a seed one network has not finished is left out, not paired
+    with another)."""
+    from course.experiments import stems
+
+    resnet = stems.FAMILIES["ResNet"]
+    built = ("cifar", "resnet18", {"width": 0.25, "stem": "cifar"})
+    assert stems.NETWORKS[stems.cifar(resnet)][1:] == built
+    assert stems.design(stems.cifar(resnet))["first_map"] == 32
+    assert stems.design(resnet)["first_map"] == 16
+    config = dict(stems.CONFIGS["fast"], seeds=[0, 1, 2], train_images=100)
+    accuracy = {(stems.VGG, 0): 0.90, (stems.VGG, 1): 0.91, (stems.VGG, 2): 0.92,
+                (resnet, 0): 0.88, (resnet, 1): 0.87, (resnet, 2): 0.86,
+                (stems.cifar(resnet), 0): 0.93, (stems.cifar(resnet), 2): 0.95}  # fmt: skip
+    runs = {stems.run_key(name, seed): {"history": {"val_acc": [0.5, acc], "seconds": [1, 1],
+                                                    "epoch": [1, 2]}}
+            for (name, seed), acc in accuracy.items()}  # fmt: skip
+    summary = stems.summarize({"config": config, "runs": runs})
+    resnet_rows = summary["families"]["ResNet"]
+    gain = resnet_rows["cifar_minus_imagenet"]
+    assert gain["seeds"] == [0, 2] and gain["per_seed"] == pytest.approx([0.05, 0.09])
+    assert resnet_rows["imagenet_minus_vgg"]["per_seed"] == pytest.approx([-0.02, -0.04, -0.06])
+    assert resnet_rows["cifar_minus_vgg"]["mean"] == pytest.approx(0.03)
+    assert summary["networks"][stems.cifar(resnet)]["test_acc"]["n"] == 2
+    assert stems.verdict(summary) == ("ResNet: the CIFAR stem is better in every seed; with it, "
+                                      "ahead of VGG in every seed")  # fmt: skip
 
 
 def test_the_target_is_reached_by_every_run_it_comes_from():

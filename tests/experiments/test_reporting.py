@@ -72,14 +72,16 @@ def test_the_heading_is_short_and_names_no_commit():
 
 def test_the_budget_table_lists_only_what_differs():
     table = live.budget_table(
-        dict(train_images=5_000, epochs=2, seeds=[0], lrs=[0.01], width=0.5),
-        dict(train_images=60_000, epochs=16, seeds=[0, 1, 2], lrs=[0.01], width=0.5),
-    )
-    assert [row[0] for row in table.rows] == ["training images", "epochs", "seeds"]
+        dict(train_images=5_000, epochs=2, seeds=[0], lrs=[0.01], width=0.5, networks=["a"]),
+        dict(train_images=60_000, epochs=16, seeds=[0, 1, 2], lrs=[0.01], width=0.5,
+             networks=["a", "b (1/4, a long name)"]),
+    )  # fmt: skip
+    assert [row[0] for row in table.rows] == ["training images", "epochs", "seeds", "networks"]
     assert table.rows[0][1:] == ("5,000", "60,000") and table.rows[2][1:] == (
         "1 (0)",
         "3 (0, 1, 2)",
     )
+    assert table.rows[3][1:] == ("1", "2")  # how many: the report's own table names them
 
 
 def test_the_expected_time_comes_from_the_measured_times(tmp_path, monkeypatch):

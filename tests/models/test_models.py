@@ -350,12 +350,42 @@ def test_summary_totals_and_shapes():
         ("alexnet", {"dropout": 1.5}, r"dropout must be a probability in \[0, 1\), got 1.5"),
         ("alexnet_paper", {"activation": "gelu"}, r"activation must be 'relu' or 'tanh'"),
         ("resnet50", {"stride_on": "conv3"}, r"stride_on must be 'conv1' \(paper\) or 'conv2'"),
+        ("resnet18", {"stem": "CIFAR"}, r"stem must be 'imagenet' .* or 'cifar' .*got 'CIFAR'"),
+        ("googlenet", {"stem": None}, r"stem must be 'imagenet' .* or 'cifar' .*got None"),
+        ("inception_bn", {"stem": "mnist"}, r"stem must be 'imagenet' .* or 'cifar'"),
         ("alexnet_two_tower", {"devices": ("cpu",)}, r"devices must be a pair"),
     ],
 )
 def test_bad_arguments(name, kwargs, message):
     with pytest.raises(ValueError, match=message):
         get_model(name, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "googlenet", "inception_bn"])
+def test_the_cifar_stem_keeps_a_32x32_image_at_full_size_until_the_blocks(name):
+    """stem="cifar": the first convolution 3x3 at stride 1 and no max-pool after it, so the
+    first block sees a 4x larger side (ResNet: 32 instead of 8; the Inception networks keep
+    their second max-pool: 16 instead of 4); the blocks themselves are unchanged."""
+    from course.models.summary import summarize
+
+    def first_block_input(model) -> int:
+        rows = summarize(model, (1, 32, 32))
+        block = next(r for r in rows if r.name.startswith(("layer1.", "inception3a.", "blocks.")))
+        previous = rows[rows.index(block) - 1]
+        return previous.output_shape[-1]
+
+    imagenet = get_model(name, num_classes=10, in_channels=1, width=0.25)
+    small = get_model(name, num_classes=10, in_channels=1, width=0.25, stem="cifar")
+    first = next(m for m in small.modules() if isinstance(m, torch.nn.Conv2d))
+    assert (first.kernel_size, first.stride, first.padding) == ((3, 3), (1, 1), (1, 1))
+    assert first_block_input(small) == 4 * first_block_input(imagenet)
+    assert first_block_input(small) == (32 if name.startswith("resnet") else 16)
+    stem_weights = lambda m: next(p for p in m.parameters() if p.ndim == 4).numel()  # noqa: E731
+    same = params(imagenet) - stem_weights(imagenet) == params(small) - stem_weights(small)
+    assert same  # only the first kernel differs: 7x7 -> 3x3
+    assert small.min_input_size <= imagenet.min_input_size
+    with torch.no_grad():
+        assert small.eval()(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
 
 
 def test_unknown_vgg_config_cifar_depth_and_googlenet_layout():

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from course.measure.conv import receptive_fields
-from course.measure.probe import probe
+from course.measure.probe import input_channels, probe, run
 
 _POOLS = (nn.MaxPool2d, nn.AvgPool2d)
 _BRANCH = re.compile(r"^(.*)\.branch(\d+)(\.|$)")
@@ -129,11 +129,16 @@ def measured_receptive_field(model: nn.Module, layer: str, input_size: int) -> i
     hook = dict(model.named_modules())[layer].register_forward_hook(
         lambda _m, _i, out: captured.setdefault("out", out)
     )
-    x = torch.ones(1, 3, input_size, input_size, requires_grad=True)
+    x = torch.ones(1, input_channels(model) or 3, input_size, input_size, requires_grad=True)
     try:
-        model(x)
+        run(model.cpu(), x)
     finally:
         hook.remove()
+    if "out" not in captured:
+        raise ValueError(
+            f"layer {layer!r} did not run when the model saw an image in evaluation mode (an "
+            f"auxiliary head runs only in training): choose a layer on the main path"
+        )
     out = captured["out"]
     out[0, :, out.shape[2] // 2, out.shape[3] // 2].sum().backward()
     rows = (x.grad[0].abs().sum(dim=(0, 2)) > 0).nonzero().flatten()

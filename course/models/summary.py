@@ -21,6 +21,7 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import FlopCounterMode
 
 from course.checks import as_int
+from course.measure.probe import model_device, run
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,9 @@ def summarize(model: nn.Module, input_size: tuple[int, int, int]) -> list[LayerR
     ]
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
     try:
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(torch.zeros(1, *input_size, device=device))
+            run(model, torch.zeros(1, *input_size, device=model_device(model)))
     finally:
         for hook in hooks:
             hook.remove()
@@ -156,11 +156,10 @@ def count_depth(model: nn.Module, input_size: tuple[int, int, int]) -> int:
     input_size = _check_input_size(input_size)
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
     tracker = _DepthTracker()
     try:
         with torch.no_grad(), tracker:
-            out = model(torch.zeros(1, *input_size, device=device))
+            out = run(model, torch.zeros(1, *input_size, device=model_device(model)))
     finally:
         model.train(was_training)
     return tracker.depth.get(id(out), 0)

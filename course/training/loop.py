@@ -133,7 +133,12 @@ class History:
 def loss_and_logits(output, y, label_smoothing: float, aux_weight: float):
     """(objective, main loss, main logits): the objective is the cross-entropy of the main
     output plus ``aux_weight`` x each auxiliary head's; without auxiliary heads the two losses
-    are the same tensor."""
+    are the same tensor. torchvision's GoogLeNet and Inception v3 return a named tuple in
+    training mode (``logits`` first, then their auxiliary heads' logits, None where off): it
+    counts as ``AuxOutputs``."""
+    fields = getattr(output, "_fields", ())
+    if fields[:1] == ("logits",) and not isinstance(output, AuxOutputs):
+        output = AuxOutputs(output[0], tuple(a for a in output[1:] if a is not None))
     if isinstance(output, AuxOutputs):
         main = F.cross_entropy(output.logits, y, label_smoothing=label_smoothing)
         loss = main
@@ -470,7 +475,7 @@ def _train_one_epoch(net: nn.Module, batches, epoch: int, s: _Step) -> dict[str,
 def _check_scores(output, y: torch.Tensor) -> None:
     """A model without a final Linear layer (so fit could not check the labels before training)
     whose scores are fewer than the classes: a clear error, not an index error deep in torch."""
-    scores = output.logits if isinstance(output, AuxOutputs) else output
+    scores = getattr(output, "logits", output)  # AuxOutputs or torchvision's named tuples
     if isinstance(scores, torch.Tensor) and scores.ndim == 2 and scores.shape[1] <= int(y.max()):
         raise ValueError(
             f"labels go up to {int(y.max())}, but the model gives {scores.shape[1]} class scores "

@@ -5,9 +5,12 @@ image (``course.viz.learned_plots.plot_feature_maps``).
     explorer.widget                     # display it in JupyterLab
     explorer.draw(image="Sneaker", layer="conv2", channel=3)   # the same picture as a Figure
 
-The layers are the model's ``Conv2d`` children (``alexnet_small``'s conv1 ... conv5; a model
-whose convolutions sit inside containers, like torchvision's, is refused). The maps are their
-outputs after a ReLU (what the next layer sees in a ReLU network), computed once per image.
+The layers are every ``nn.Conv2d`` of the model that runs on an image in evaluation mode, by
+its qualified name, in the order they run: ``alexnet_small``'s conv1 ... conv5, torchvision's
+``features.0`` or ``layer1.0.conv1``, a network written in a notebook (auxiliary heads, which run
+only in training, are left out). The maps are their outputs after a ReLU (what the next layer
+sees in a ReLU network; in a network with batch norm, before its normalization), computed once
+per image.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.measure.probe import outputs_of
+from course.measure.probe import model_device, outputs_of
 from course.training.batches import Preprocess, check_images
 from course.viz.explorer import Explorer, filling, row
 from course.viz.learned_plots import plot_feature_maps
@@ -34,11 +37,15 @@ class FeatureMapExplorer(Explorer):
         self.model = model
         self.preprocess = Preprocess.from_dict(preprocess) if isinstance(preprocess, dict) \
             else preprocess  # fmt: skip
-        self.layers = {n: m for n, m in model.named_children() if isinstance(m, nn.Conv2d)}
-        if not self.layers:
-            raise ValueError(f"{type(model).__name__} has no convolution among its children")
+        convolutions = {n: m for n, m in model.named_modules() if isinstance(m, nn.Conv2d)}
+        if not convolutions:
+            raise ValueError(f"{type(model).__name__} has no nn.Conv2d layer: the explorer shows "
+                             f"the maps that convolutions make")  # fmt: skip
+        self.layers = convolutions  # all of them until one image shows which run, and in what order
         self.images = dict(zip(names, images, strict=True))
         self._cache: dict[str, tuple[torch.Tensor, dict]] = {}
+        ran = self.maps(names[0])[1]
+        self.layers = {n: convolutions[n] for n in ran}
         first = next(iter(self.layers))
         self.image = w.Dropdown(options=list(names), value=names[0], description="image",
                                 layout=filling(CONTROL_PX))  # fmt: skip
@@ -64,8 +71,9 @@ class FeatureMapExplorer(Explorer):
             raise ValueError(f"image must be one of {list(self.images)}, got {image!r}")
         if image not in self._cache:
             x = self.preprocess.eval_batch(self.images[image][None])
-            outputs = outputs_of(self.model, x, self.layers)
-            self._cache[image] = (x[0, 0], {n: F.relu(o[0]) for n, o in outputs.items()})
+            outputs = outputs_of(self.model, x.to(model_device(self.model)), self.layers)
+            maps = {n: F.relu(o[0]).cpu() for n, o in outputs.items()}  # in the order they ran
+            self._cache[image] = (x[0, 0].cpu(), maps)
         return self._cache[image]
 
     def _check(self, layer: str, channel: int) -> None:

@@ -13,8 +13,8 @@ Deliberate choices, each an option:
   the first 1x1 convolution. Basic blocks have one place only. Same parameters either way.
 * ``zero_init_residual=True`` starts every block's last BatchNorm scale at 0, so each residual
   block is the identity at initialization (Goyal et al., 2017). Off by default, as in torchvision.
-* ``stem="cifar"`` replaces the ImageNet stem (7x7 at stride 2, then a max-pool: a quarter of
-  the side gone before the first block) with one 3x3 convolution at stride 1, as CIFAR networks
+* ``stem="cifar"`` replaces the ImageNet stem (7x7 at stride 2, then a max-pool: the first block
+  sees a quarter of the image's side) with one 3x3 convolution at stride 1, as CIFAR networks
   do, for 32x32 images; the blocks are unchanged.
 * Shortcuts that change shape: ImageNet networks use a 1x1 convolution + BN (the paper's option
   B, torchvision's ``downsample``); CIFAR networks use option A, parameter-free: subsample and

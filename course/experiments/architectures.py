@@ -82,15 +82,21 @@ def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
     return every_network_and_seed(config, NETWORKS)
 
 
-def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
-    torch.manual_seed(settings["seed"])
-    model = build(settings["network"])
-    history = fit(
+def train_with_recipe(model, config: dict, settings: dict, data: dict, checkpoint):
+    """``fit`` with the one recipe of this experiment (also ``stems``' and ``trained_alexnet``'s):
+    AdamW 2e-3, weight decay 0.05, ``fit``'s warm-up and cosine decay; resumes ``checkpoint``."""
+    return fit(
         model, data["train"], data["test"], epochs=config["epochs"],
         batch_size=config["batch_size"], lr=2e-3, weight_decay=0.05,
         preprocess=data["preprocess"], seed=settings["seed"], checkpoint=checkpoint,
         resume=checkpoint.exists(), progress=False,
     )  # fmt: skip
+
+
+def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
+    torch.manual_seed(settings["seed"])
+    model = build(settings["network"])
+    history = train_with_recipe(model, config, settings, data, checkpoint)
     return {**settings, "history": finished(history)}
 
 

@@ -26,11 +26,15 @@ from functools import cache
 import torch
 
 from course.experiments import architectures
-from course.experiments.common import fashion_mnist_32, finished, mean_and_spread
+from course.experiments.common import (
+    every_network_and_seed,
+    fashion_mnist_32,
+    finished,
+    mean_and_spread,
+)
 from course.experiments.reporting import Claim, Claims, Report, Table, fmt, heading, mean_std
 from course.models import count_macs, count_parameters, get_model
 from course.models.summary import summarize as layer_rows
-from course.training import fit
 
 NAME = "stems"
 CLAIM = (
@@ -77,8 +81,7 @@ run_key = architectures.run_key  # "resnet18 (1/4, CIFAR stem), seed 0"
 
 
 def plan(config: dict, done: dict) -> list[tuple[str, dict]]:
-    return [(run_key(n, s), dict(network=n, seed=s))
-            for s in config["seeds"] for n in config["networks"]]  # fmt: skip
+    return every_network_and_seed(config, config["networks"])
 
 
 def planned_runs(config: dict) -> int:
@@ -88,12 +91,7 @@ def planned_runs(config: dict) -> int:
 def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
     torch.manual_seed(settings["seed"])
     model = build(settings["network"])
-    history = fit(  # architectures.train's recipe
-        model, data["train"], data["test"], epochs=config["epochs"],
-        batch_size=config["batch_size"], lr=2e-3, weight_decay=0.05,
-        preprocess=data["preprocess"], seed=settings["seed"], checkpoint=checkpoint,
-        resume=checkpoint.exists(), progress=False,
-    )  # fmt: skip
+    history = architectures.train_with_recipe(model, config, settings, data, checkpoint)
     return {**settings, "history": finished(history)}
 
 

@@ -29,7 +29,6 @@ from course.experiments.common import fashion_mnist_32, finished
 from course.experiments.reporting import Claim, Claims, Report, Table, heading
 from course.measure.kernels import hand_made_kernels, neighbour_correlation
 from course.measure.predictions import class_scores, confusion_matrix, most_confused, top_k_error
-from course.training import fit
 
 NAME = "trained_alexnet"
 CLAIM = (
@@ -96,12 +95,7 @@ def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
     model = build(settings["arm"])
     at_init = kernel_statistics(model.conv1.weight)
     init_weight = model.conv1.weight.detach().clone()
-    history = fit(  # architectures.train's recipe
-        model, data["train"], data["test"], epochs=config["epochs"],
-        batch_size=config["batch_size"], lr=2e-3, weight_decay=0.05,
-        preprocess=data["preprocess"], seed=settings["seed"], checkpoint=checkpoint,
-        resume=checkpoint.exists(), progress=False,
-    )  # fmt: skip
+    history = architectures.train_with_recipe(model, config, settings, data, checkpoint)
     images, labels = data["test"]
     scores = class_scores(model, images, history.preprocess)
     return {

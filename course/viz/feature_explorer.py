@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.measure.probe import model_device, outputs_of
+from course.measure.probe import outputs_of
 from course.training.batches import Preprocess, check_images
 from course.viz.explorer import Explorer, filling, row
 from course.viz.learned_plots import plot_feature_maps
@@ -71,7 +71,7 @@ class FeatureMapExplorer(Explorer):
             raise ValueError(f"image must be one of {list(self.images)}, got {image!r}")
         if image not in self._cache:
             x = self.preprocess.eval_batch(self.images[image][None])
-            outputs = outputs_of(self.model, x.to(model_device(self.model)), self.layers)
+            outputs = outputs_of(self.model, x, self.layers)  # on the model's device
             maps = {n: F.relu(o[0]).cpu() for n, o in outputs.items()}  # in the order they ran
             self._cache[image] = (x[0, 0].cpu(), maps)
         return self._cache[image]

@@ -15,6 +15,7 @@ provenance and shown in the notebooks).
     course.experiments.architectures a small member of every family, one budget
     course.experiments.stems         the same with CIFAR stems: why the order reverses at 32x32
     course.experiments.trained_alexnet  notebook 09's AlexNet again, its weights and errors kept
+    course.experiments.your_network  notebook 10's worked example, beside the architectures
     python -m course.experiments run NAME --budget reference
 """
 

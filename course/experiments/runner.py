@@ -68,6 +68,7 @@ EXPERIMENTS = (
     "architectures",
     "stems",
     "trained_alexnet",
+    "your_network",
 )  # modules of course.experiments
 WORK_DIR = Path("runs") / "experiments"
 

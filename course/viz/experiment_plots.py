@@ -196,21 +196,39 @@ def plot_inception_bn(result: dict):
     return finish_panels(fig, axes, "held-out accuracy, mean and range over seeds")
 
 
-def plot_architectures(result: dict):
+EXTRA_MARKERS = ("*", "P", "D", "X")  # networks of your own, in black beside the families
+
+
+def plot_architectures(result: dict, extra: dict[str, dict] | None = None):
     """Test accuracy (mean, and the seeds' range as an error bar) against parameters (left,
-    log scale) and training time per image (right), one point per network."""
+    log scale) and training time per image (right), one point per network. ``extra`` adds
+    networks of your own as stars: name -> {"parameters", "accuracies" (a list: one per seed),
+    "ms_per_image"}."""
     from course.experiments.architectures import run_key
 
     config, summary = result["config"], result["summary"]
     fig, axes = plt.subplots(1, 2, figsize=(style.WIDTH, 4.2), sharey=True)
+    points = {}  # name -> (parameters, final test accuracy per seed, ms per image, marker)
     for name, net in summary["networks"].items():
-        finals = [result["runs"][run_key(name, s)]["history"]["val_acc"][-1] * 100
+        finals = [result["runs"][run_key(name, s)]["history"]["val_acc"][-1]
                   for s in config["seeds"]]  # fmt: skip
-        y = net["test_acc"]["mean"] * 100
+        points[name] = (net["parameters"], finals, net["ms_per_image"]["mean"], "o")
+    for i, (name, point) in enumerate((extra or {}).items()):
+        missing = {"parameters", "accuracies", "ms_per_image"} - set(point)
+        if missing or not point["accuracies"]:
+            lacks = sorted(missing) or ["accuracies"]
+            raise ValueError(f"extra[{name!r}] needs parameters, accuracies (at least one) and "
+                             f"ms_per_image; it lacks {lacks}")  # fmt: skip
+        points[name] = (point["parameters"], point["accuracies"], point["ms_per_image"],
+                        EXTRA_MARKERS[i % len(EXTRA_MARKERS)])  # fmt: skip
+    for name, (parameters, accuracies, ms, marker) in points.items():
+        finals = [a * 100 for a in accuracies]
+        y = sum(finals) / len(finals)
         error = [[y - min(finals)], [max(finals) - y]]
-        for ax, x in zip(axes, (net["parameters"] / 1e6, net["ms_per_image"]["mean"]), strict=True):
-            ax.errorbar(x, y, yerr=error, fmt="o", color=style.family_color(name), capsize=3,
-                        label=name)  # fmt: skip
+        color = style.family_color(name) if marker == "o" else style.BLACK
+        for ax, x in zip(axes, (parameters / 1e6, ms), strict=True):
+            ax.errorbar(x, y, yerr=error, fmt=marker, color=color, capsize=3, label=name,
+                        markersize=6 if marker == "o" else 10)  # fmt: skip
     axes[0].set(xlabel="parameters (millions)", ylabel="Fashion-MNIST test accuracy (%)")
     axes[1].set(xlabel="training time per image (ms, on the machine that trained)")
     finish_panels(fig, axes, "one budget for all: accuracy against size and cost")

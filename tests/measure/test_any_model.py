@@ -162,3 +162,15 @@ def test_a_model_a_tool_cannot_read_gets_a_message_that_says_what_it_needs():
     with pytest.raises(TypeError, match=r"must return class scores, a tensor \(N, classes\), "
                        r"got a dict"):  # fmt: skip
         layer_gradient_norms(TwoOutputs(), torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_budget_counts_any_model(kind):
+    from course.measure.budget import budget_table, costs
+
+    model, channels = KINDS[kind]()
+    size = (channels, side(model), side(model))
+    found = costs(model, size)
+    assert found["parameters"] == sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert found["macs"] > 0 and found["depth"] == count_depth(model, size)
+    assert budget_table(model, size, parameters=found["parameters"]).rows[0][3] == "yes"

@@ -18,8 +18,10 @@ import argparse
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,14 +49,19 @@ def run(path: Path, store: bool, timeout: int) -> float:
             print(f"  {path.name} cell {cell_index}: {now - last[0]:.0f} s", flush=True)
         last[0] = now
 
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        on_cell_executed=report_slow_cell,
-    )
-    client.execute()
+    # in a fresh copy of the folder: what a notebook writes there (notebook 10's checkpoints in
+    # runs/) neither comes from an earlier run, which a checkpoint would resume, nor stays
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work) / "notebooks"
+        shutil.copytree(path.parent, folder, ignore=shutil.ignore_patterns("runs", ".*"))
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(folder)}},
+            on_cell_executed=report_slow_cell,
+        )
+        client.execute()
     elapsed = time.perf_counter() - start
     if store:
         for cell in notebook.cells:  # keep diffs small: no per-cell timing metadata

@@ -55,6 +55,8 @@ class DesignTask(CodeTask):
         problem = not_a_module(net, "Net()")
         if problem:
             return problem
+        if not any(True for _ in net.children()):  # the skeleton: no layers yet
+            return nothing_yet("Net", "add your layers in __init__ and use them in forward")
         first = first_convolution(net)
         if first is None:
             return Feedback(False, "Net() has no nn.Conv2d: this course's networks are "

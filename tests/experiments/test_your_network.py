@@ -148,15 +148,23 @@ def test_each_design_mistake_gets_its_own_message(says):
 
 
 def test_the_skeleton_is_neutral():
-    class Net(nn.Module):
+    class Net(nn.Module):  # as the notebook gives it
+        def __init__(self):
+            super().__init__()
+            ...
+
+        def forward(self, x): ...
+
+    class Started(nn.Module):  # layers, but forward returns nothing yet
         def __init__(self):
             super().__init__()
             self.conv = nn.Conv2d(1, 4, 3)
 
         def forward(self, x): ...
 
-    feedback = TASK.check(Net)
-    assert not feedback and not feedback.graded and "returns nothing yet" in feedback.message
+    for skeleton in (Net, Started):
+        feedback = TASK.check(skeleton)
+        assert not feedback and not feedback.graded and "nothing yet" in feedback.message
     assert not TASK.check(None).graded
 
 

@@ -1,7 +1,7 @@
 """The closing exercise (notebook 10): design a network of your own under a budget.
 
     from course.exercises.design import DesignTask
-    task = DesignTask(parameters=100_000, macs=10_000_000)
+    task = DesignTask(parameters=60_000, macs=5_000_000)
     print(task.question()); task.check(Net)
 
 The student writes ``class Net(nn.Module)`` whose ``Net()`` classifies 32x32 Fashion-MNIST
@@ -32,8 +32,8 @@ class DesignTask(CodeTask):
     """``class Net(nn.Module)``, built as ``Net()``: (N, 1, 32, 32) images to (N, 10) scores,
     with at most ``parameters`` trainable parameters and ``macs`` MACs per image."""
 
-    parameters: int = 100_000
-    macs: int = 10_000_000
+    parameters: int = 60_000
+    macs: int = 5_000_000
     kind = "class"
 
     def __post_init__(self):
@@ -117,10 +117,10 @@ class DesignTask(CodeTask):
         return [
             "Count before you train: budget_table(Net(), parameters=..., macs=...) gives the "
             "totals, and summarize(Net(), (1, 32, 32)) each layer's share.",
+            "Keep the 3x3 stride-1 stem of section 2 and global average pooling: they cost "
+            "almost nothing, and such a stem is what let 09's later designs pass VGG.",
             "The worked example is over both limits; its widths (16, 32, 64, 128) halved give a "
             "quarter of its parameters and MACs: convolutions cost in-channels x out-channels.",
-            "Keep the CIFAR stem and global average pooling: they cost almost nothing, and the "
-            "stem is what let 09's later designs pass VGG.",
         ]
 
     def worked_solution(self) -> str:

@@ -93,7 +93,7 @@ def test_training_time_is_measured_on_a_copy():
 
 # --- the design exercise ------------------------------------------------------------------------
 
-TASK = DesignTask(parameters=100_000, macs=10_000_000)
+TASK = DesignTask(parameters=60_000, macs=5_000_000)
 
 
 def solution_class() -> type:

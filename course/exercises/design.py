@@ -79,16 +79,15 @@ class DesignTask(CodeTask):
             return Feedback(False, f"For 2 images Net() returned {got}, not (2, {CLASSES}): one "
                             f"score per class and image.{why}")  # fmt: skip
         found = costs(net, (1, SIDE, SIDE))
-        rows = summarize(net, (1, SIDE, SIDE))
         if found["parameters"] > self.parameters:
-            top = max(rows, key=lambda r: r.parameters)
+            top = max(summarize(net, (1, SIDE, SIDE)), key=lambda r: r.parameters)
             return Feedback(False, f"Net() has {found['parameters']:,} trainable parameters, "
                             f"{found['parameters'] - self.parameters:,} over the budget. The "
                             f"largest layer is {top.name} ({top.kind}) with {top.parameters:,} "
                             f"({top.parameters / found['parameters']:.0%}). "
                             f"{self._fewer_parameters(top)}")  # fmt: skip
         if found["macs"] > self.macs:
-            top = max(rows, key=lambda r: r.macs)
+            top = max(summarize(net, (1, SIDE, SIDE)), key=lambda r: r.macs)
             side = "x".join(map(str, top.output_shape[2:]))
             return Feedback(False, f"Net() computes {found['macs']:,} MACs per image, "
                             f"{found['macs'] - self.macs:,} over the budget. The layer that "

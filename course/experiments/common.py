@@ -51,6 +51,26 @@ def finished(history: History) -> dict:
     return history.to_dict()
 
 
+def test_errors(model, data: dict, preprocess: dict) -> dict:
+    """``model``'s top-1 and top-5 error and confusion matrix on ``data["test"]``, each image
+    seen as ``preprocess`` shows a test image (float32, evaluation mode)."""
+    from course.measure.predictions import class_scores, confusion_matrix, top_k_error
+
+    images, labels = data["test"]
+    scores = class_scores(model, images, preprocess)
+    return {
+        "images": len(labels),
+        "top1_error": top_k_error(scores, labels, 1),
+        "top5_error": top_k_error(scores, labels, 5),
+        "confusion": confusion_matrix(scores.argmax(1), labels, scores.shape[1]).tolist(),
+    }
+
+
+def kept_weights(model) -> dict:
+    """The trained weights as a run returns them to be kept (``runner``: ``NAME.pt``)."""
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
 def network_seed_key(network: str, seed: int) -> str:
     return f"{network}, seed {seed}"
 

@@ -25,10 +25,10 @@ from torch.nn.functional import cosine_similarity
 
 from course.data import FASHION_MNIST_CLASSES
 from course.experiments import architectures
-from course.experiments.common import fashion_mnist_32, finished
+from course.experiments.common import fashion_mnist_32, finished, kept_weights, test_errors
 from course.experiments.reporting import Claim, Claims, Report, Table, heading
 from course.measure.kernels import hand_made_kernels, neighbour_correlation
-from course.measure.predictions import class_scores, confusion_matrix, most_confused, top_k_error
+from course.measure.predictions import most_confused
 
 NAME = "trained_alexnet"
 CLAIM = (
@@ -96,18 +96,11 @@ def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
     at_init = kernel_statistics(model.conv1.weight)
     init_weight = model.conv1.weight.detach().clone()
     history = architectures.train_with_recipe(model, config, settings, data, checkpoint)
-    images, labels = data["test"]
-    scores = class_scores(model, images, history.preprocess)
     return {
         **settings,
         "history": finished(history),
         "preprocess": history.preprocess,  # a dict: what the model needs to see an image
-        "test": {
-            "images": len(labels),
-            "top1_error": top_k_error(scores, labels, 1),
-            "top5_error": top_k_error(scores, labels, 5),
-            "confusion": confusion_matrix(scores.argmax(1), labels, 10).tolist(),
-        },
+        "test": test_errors(model, data, history.preprocess),
         "conv1": {
             "initialization": at_init,
             "trained": kernel_statistics(model.conv1.weight),
@@ -115,7 +108,7 @@ def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
                 model.conv1.weight.detach().flatten(1), init_weight.flatten(1)
             ).tolist(),
         },
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "state_dict": kept_weights(model),
     }
 
 

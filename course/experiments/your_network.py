@@ -29,10 +29,16 @@ from torch import nn
 
 from course.data import FASHION_MNIST_CLASSES
 from course.experiments import architectures
-from course.experiments.common import fashion_mnist_32, finished, mean_and_spread
+from course.experiments.common import (
+    fashion_mnist_32,
+    finished,
+    kept_weights,
+    mean_and_spread,
+    test_errors,
+)
 from course.experiments.reporting import Claim, Claims, Report, Table, fmt, heading, mean_std
 from course.measure.budget import costs
-from course.measure.predictions import class_scores, confusion_matrix, most_confused, top_k_error
+from course.measure.predictions import most_confused
 
 NAME = "your_network"
 CLAIM = (
@@ -125,15 +131,8 @@ def train(config: dict, settings: dict, data: dict, checkpoint) -> dict:
     history = architectures.train_with_recipe(model, config, settings, data, checkpoint)
     run = {**settings, "history": finished(history), "preprocess": history.preprocess}
     if settings["seed"] == config["seeds"][0]:  # the one whose weights notebook 10 inspects
-        images, labels = data["test"]
-        scores = class_scores(model, images, history.preprocess)
-        run["test"] = {
-            "images": len(labels),
-            "top1_error": top_k_error(scores, labels, 1),
-            "top5_error": top_k_error(scores, labels, 5),
-            "confusion": confusion_matrix(scores.argmax(1), labels, 10).tolist(),
-        }
-        run["state_dict"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        run["test"] = test_errors(model, data, history.preprocess)
+        run["state_dict"] = kept_weights(model)
     return run
 
 

@@ -7,6 +7,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 LAB_ARGS ?=
 PYTEST_ARGS ?=
+# Test files run in parallel, one pytest-xdist worker per core; a file (a notebook's cells, the
+# browser tests' shared JupyterLab) stays in one worker, in order. PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: lab test test-portable install lint notebooks experiments figures screenshots clean-venv
 
@@ -32,7 +36,7 @@ lab: install
 	--LabApp.default_url=/lab/tree/00_welcome.ipynb $(ROOT_ARGS) $(LAB_ARGS)
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The notebooks once more as another machine runs them: PyTorch's generic CPU kernels (no AVX,
 # so no bf16 either) on one thread, and the embedded Fashion-MNIST subset instead of the full
@@ -41,7 +45,7 @@ PORTABLE_ENV := ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 \
 	COURSE_FASHION_MNIST=$(CURDIR)/data/fashion-mnist-subset
 
 test-portable: install
-	$(PORTABLE_ENV) $(PY) -m pytest notebooks $(PYTEST_ARGS)
+	$(PORTABLE_ENV) $(PY) -m pytest notebooks $(XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check course tests scripts

@@ -8,3 +8,9 @@ os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+# `make test` runs the suite in several pytest-xdist workers, one per core: each worker and the
+# notebook kernels it starts get an equal share of the cores (more threads than cores only
+# contend). An OMP_NUM_THREADS already set (make test-portable's 1) is kept.
+_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _workers > 1:
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // _workers)))

@@ -13,4 +13,6 @@ os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 # contend). An OMP_NUM_THREADS already set (make test-portable's 1) is kept.
 _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 if _workers > 1:
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // _workers)))
+    # the cores this process may use (a container's share), where the system says
+    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (_cores or 1) // _workers)))

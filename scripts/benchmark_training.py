@@ -11,11 +11,13 @@ AdamW, one epoch per arm in turn, repeated; the figure is training images per se
   fit       -- course.training.fit with its defaults (whole-batch augmentation on the device,
                channels_last, synchronizing every 25 batches);
   limit     -- an eager loop over one batch made beforehand (channels_last, fit's precision, no
-               data pipeline, no logging): what the model's arithmetic alone costs here.
-The tutorial loop trains in float32; fit and the limit in bf16 where the CPU has it.
-``--compile``: the model of every arm through ``torch.compile`` (inductor); each arm first
-trains one untimed epoch, so compilation is not in the figures (scripts/benchmark_compile.py
-measures what it costs).
+               data pipeline, no logging, no gradient clipping): the model's step alone.
+The tutorial loop trains in float32 in PyTorch's default layout and starts its DataLoader's
+workers every epoch, as tutorials do; fit and the limit use channels_last, and bf16 where the CPU
+has it. So fit / tutorial is the whole difference a student sees, not the data pipeline's alone.
+``--compile``: the model of every arm through ``torch.compile`` (inductor). Each arm first
+trains one untimed epoch (a warm-up, eager or not), so compilation is not in the figures
+(scripts/benchmark_compile.py measures what it costs).
 
 recipe: see ``recipe`` below.
 """
@@ -147,7 +149,10 @@ def recipe(args) -> None:
     here (a one-epoch probe on 3,072 images), not from the CPU's name. The 10,000 test images
     are tested at the end, as they are and with flipped copies (tta='flip'); with
     ``--test-each-epoch`` after every epoch too, which costs about an epoch in ten. Minutes are
-    counted from the probe's start, the probe included."""
+    counted from the probe's start (the data are loaded before it, about a second), the probe
+    included. The target counts as reached when the recipe's own figure, accuracy with flips,
+    reaches it within the minutes. There is no validation split: the few settings tried were
+    compared on the test set, so the figure is a little optimistic."""
     from course.training import evaluate
     from course.training.batches import Preprocess
 
@@ -180,7 +185,8 @@ def recipe(args) -> None:
     total = time.perf_counter() - start
     print(
         f"test accuracy {plain:.4f}, with flips {flipped:.4f}: {args.target:.0%} "
-        f"{'reached' if max(plain, flipped) >= args.target else 'not reached'} in "
+        f"{'reached' if flipped >= args.target and total <= args.minutes * 60 else 'not reached'}"
+        f" in "
         f"{total / 60:.1f} min ({epochs} epochs, "
         f"{statistics.median(history.images_per_second):.0f} img/s)"
     )

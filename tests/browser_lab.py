@@ -129,8 +129,9 @@ def stop_process(process: subprocess.Popen, grace_s: float = 10) -> None:
 
 def copy_notebooks(source: Path, target: Path) -> Path:
     """Copy the notebooks with outputs and saved widget state stripped: a widget seen in the
-    browser must then come from the kernel, not from what the notebook file stored."""
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    browser must then come from the kernel, not from what the notebook file stored. Checkpoints
+    in ``runs/`` stay behind: a notebook's training starts afresh, not from an earlier run's."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "runs"))
     for path in target.glob("*.ipynb"):
         try:
             notebook = json.loads(path.read_text(encoding="utf-8"))

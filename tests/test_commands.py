@@ -17,8 +17,8 @@ def collected(*args: str, cwd: Path = REPO) -> list[str]:
 
 
 def test_pytest_nbval_is_make_test():
-    """`pytest --nbval` (the design card's command) collects what `make test` (plain `pytest`)
-    does: every unit test and every notebook cell; the notebooks are in the plain run too."""
+    """`pytest --nbval` (the design card's command) collects what `make test` (`pytest` in
+    parallel workers) does: every unit test and every notebook cell, the notebooks included."""
     plain = collected()
     assert collected("--nbval") == plain
     assert any(item.startswith("notebooks/00_welcome.ipynb::Cell") for item in plain)

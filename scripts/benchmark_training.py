@@ -183,11 +183,10 @@ def recipe(args) -> None:
     plain = evaluate(model, test, history.preprocess)["acc"]
     flipped = evaluate(model, test, history.preprocess, tta="flip")["acc"]
     total = time.perf_counter() - start
+    reached = flipped >= args.target and total <= args.minutes * 60
     print(
         f"test accuracy {plain:.4f}, with flips {flipped:.4f}: {args.target:.0%} "
-        f"{'reached' if flipped >= args.target and total <= args.minutes * 60 else 'not reached'}"
-        f" in "
-        f"{total / 60:.1f} min ({epochs} epochs, "
+        f"{'reached' if reached else 'not reached'} in {total / 60:.1f} min ({epochs} epochs, "
         f"{statistics.median(history.images_per_second):.0f} img/s)"
     )
 

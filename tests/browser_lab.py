@@ -8,11 +8,13 @@ PID, and the checks made on a notebook's widgets in a real browser.
   seen comes from the live kernel) on 127.0.0.1 with a random token.
 - ``chromium`` starts Debian's Chromium itself (so its PID is known) and connects Playwright to
   it over the DevTools protocol; Playwright never downloads a browser.
-- ``LabPage`` opens a notebook, runs all cells, and checks errors, rendering and reactions.
+- ``LabPage`` opens a notebook (in a ``LabTab``, JupyterLab loaded once for several notebooks),
+  runs its cells, and checks errors, rendering and reactions.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
@@ -80,6 +82,48 @@ def widget_cells(notebook: Path) -> list[WidgetCell]:
             names.add(name)
             found.append(WidgetCell(index, max(views, 1), name))
     return found
+
+
+def _names(source: str) -> tuple[set[str], set[str], set[str]]:
+    """What a cell's code does with names: those it binds (assigns, imports, defines), those
+    it reads, and those of its bindings that are imports, functions or classes."""
+    bound, read, definitions = set(), set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+            definitions.add(node.name)
+        elif isinstance(node, ast.alias):  # import a.b as c: c; import a.b: a
+            name = node.asname or node.name.split(".")[0]
+            bound.add(name)
+            definitions.add(name)
+    return bound, read, definitions
+
+
+def cells_needed(notebook: Path, through: int) -> list[int]:
+    """The code cells that cell ``through`` needs, found by the names in the code: the cell
+    itself and, working back, every earlier cell that binds a name a needed cell reads or
+    uses a value of one (``records = []``, ``records.append(...)``, ``fit(model, ...)``; using
+    an imported module or a function defined in a cell changes nothing), then what that cell
+    reads in turn. What is left out (a chart, a training run of another model) cannot change
+    the widget; a name missed would fail the run with a NameError, not pass it."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    names = {
+        index: _names(
+            cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        )
+        for index, cell in enumerate(cells[: through + 1])
+        if cell["cell_type"] == "code"
+    }
+    definitions = set().union(*(d for _, _, d in names.values()))
+    needed, wanted = [through], set(names[through][1])
+    for index in sorted(names, reverse=True)[1:]:
+        bound, read, _ = names[index]
+        if (bound | (read - definitions)) & wanted:
+            needed.append(index)
+            wanted |= read
+    return sorted(needed)
 
 
 def widget_notebooks(folder: Path) -> list[Path]:
@@ -265,11 +309,31 @@ _OPEN = """async (path) => {
   return kernel ? kernel.name : null;
 }"""
 
-_RUN_ALL = """async (timeoutMs) => {
+# Runs every cell, or only the cells listed (selected, then run in order as JupyterLab's "Run
+# Selected Cell and Do not Advance" does).
+# Closes the notebook without asking to save it (its cells ran: JupyterLab would ask).
+_CLOSE = """() => {
+  const panel = window.coursePanel;
+  window.coursePanel = undefined;
+  if (panel) {
+    panel.context.model.dirty = false;
+    panel.dispose();
+  }
+}"""
+
+_RUN_ALL = """async ([timeoutMs, indices]) => {
   const app = window.jupyterapp;
+  const notebook = window.coursePanel.content;
   app.shell.activateById(window.coursePanel.id);
   const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), timeoutMs));
-  return await Promise.race([app.commands.execute('notebook:run-all-cells'), timeout]);
+  let command = 'notebook:run-all-cells';
+  if (indices !== null) {
+    notebook.activeCellIndex = indices[0];
+    notebook.deselectAll();
+    for (const index of indices) notebook.select(notebook.widgets[index]);
+    command = 'notebook:run-cell';
+  }
+  return await Promise.race([app.commands.execute(command), timeout]);
 }"""
 
 # Marks every cell's node with its index and reports each code cell's execution and errors.
@@ -313,29 +377,50 @@ class WidgetCheckFailed(AssertionError):
     pass
 
 
-class LabPage:
-    """A browser page with one notebook open in JupyterLab."""
+class LabTab:
+    """A browser tab with JupyterLab loaded, in which notebooks open one after another (loading
+    JupyterLab itself takes seconds of the CPU)."""
 
-    def __init__(self, browser, server: LabServer, notebook: str, size=(1400, 1600)):
-        self.server, self.notebook = server, notebook
+    def __init__(self, browser, server: LabServer, size=(1400, 1600)):
         self.context = browser.new_context(viewport={"width": size[0], "height": size[1]})
         self.page = self.context.new_page()
         self.console_errors: list[str] = []
         self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
         self.page.goto(f"{server.url}/lab?reset&token={server.token}")
         self.page.wait_for_function("window.jupyterapp !== undefined", timeout=120_000)
-        kernel = self.page.evaluate(_OPEN, notebook)
-        if kernel is None:
-            raise WidgetCheckFailed(f"{notebook}: JupyterLab started no kernel for it")
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.context.close()
 
-    def run_all(self) -> list[dict]:
-        """Run every cell; fail naming each cell that did not run or raised an error."""
-        result = self.page.evaluate(_RUN_ALL, RUN_TIMEOUT_S * 1000)
+
+class LabPage:
+    """One notebook open in JupyterLab: in ``tab`` (closed again by ``close``), or in a tab of
+    its own."""
+
+    def __init__(self, browser, server: LabServer, notebook: str, size=(1400, 1600), tab=None):
+        self.server, self.notebook = server, notebook
+        self.tab, self.own_tab = tab or LabTab(browser, server, size), tab is None
+        self.page, self.console_errors = self.tab.page, self.tab.console_errors
+        self.console_errors.clear()
+        kernel = self.page.evaluate(_OPEN, notebook)
+        if kernel is None:
+            raise WidgetCheckFailed(f"{notebook}: JupyterLab started no kernel for it")
+
+    def close(self) -> None:
+        if self.own_tab:
+            self.tab.close()
+        else:  # the next notebook opens in the same tab
+            with contextlib.suppress(Exception):
+                self.page.evaluate(_CLOSE)
+
+    def run_all(self, only: list[int] | None = None) -> list[dict]:
+        """Run every cell (or only the cells listed); fail naming each of them that did not
+        run or raised an error."""
+        result = self.page.evaluate(_RUN_ALL, [RUN_TIMEOUT_S * 1000, only])
         cells = self.page.evaluate(_CELLS)
+        if only is not None:
+            cells = [c for c in cells if c["index"] in only]
         problems = [
             f"cell {c['index']} raised {error}" for c in cells for error in c["errors"]
         ]  # fmt: skip
@@ -346,7 +431,7 @@ class LabPage:
                 cell = output.evaluate("(n) => n.closest('[data-course-cell]').dataset.courseCell")
                 problems.append(f"cell {cell} shows a traceback: {text[-500:]}")
         if result == "timeout":
-            problems.append(f"running all cells took more than {RUN_TIMEOUT_S} s")
+            problems.append(f"running the cells took more than {RUN_TIMEOUT_S} s")
         not_run = [c["index"] for c in cells if c["source"].strip() and c["count"] is None]
         if not_run:
             problems.append(f"cells {not_run} did not run")

@@ -1,9 +1,11 @@
 """The course's widgets work in a real JupyterLab in headless Chromium.
 
 For every notebook with a widget (its cells found by their content, never by number, see
-tests/browser_lab.py), JupyterLab runs all its cells in fast mode; then no cell may show an
-error, each widget must render as a widget (not as its text fallback), and moving one of its
-controls must change what it shows. Screenshots of each widget go to the test's tmp_path.
+tests/browser_lab.py), JupyterLab runs in fast mode the cells its widgets need (found by the
+names in the code, see browser_lab.cells_needed; nbval runs every cell in its own kernel); then
+none of them may show an error, each widget must render as a widget (not as its text fallback),
+and moving one of its controls must change what it shows. Screenshots of each widget go to the
+test's tmp_path.
 
 Then every explorer, built in a scratch notebook as its lesson builds it, is driven like a
 student would into its invalid and extreme states, and must keep its layout in each of them
@@ -57,9 +59,16 @@ def browser(requirements, tmp_path_factory):
         yield chromium
 
 
+@pytest.fixture(scope="module")
+def lab_tab(server, browser):
+    tab = lab.LabTab(browser, server)
+    yield tab
+    tab.close()
+
+
 @pytest.fixture
-def notebook_page(request, server, browser):
-    page = lab.LabPage(browser, server, request.param)
+def notebook_page(request, server, browser, lab_tab):
+    page = lab.LabPage(browser, server, request.param, tab=lab_tab)
     try:
         yield page
     finally:
@@ -77,9 +86,14 @@ WIDGET_NOTEBOOKS = lab.widget_notebooks(NOTEBOOKS)
 )  # fmt: skip
 def test_widgets_render_and_react_in_jupyterlab(notebook_page, tmp_path):
     print(f"screenshots of {notebook_page.notebook}'s widgets: {tmp_path}")
-    notebook_page.run_all()  # fails on any error or traceback, naming the cell
+    notebook = NOTEBOOKS / notebook_page.notebook
+    cells = lab.widget_cells(notebook)
+    needed = sorted({i for cell in cells for i in lab.cells_needed(notebook, cell.index)})
+    if os.environ.get("COURSE_SCREENSHOTS"):  # pictures of the lesson as a student runs it
+        needed = None  # every cell, in order (skipped cells may draw random numbers)
+    notebook_page.run_all(only=needed)  # fails on any error or traceback, naming the cell
     stem = Path(notebook_page.notebook).stem
-    for cell in lab.widget_cells(NOTEBOOKS / notebook_page.notebook):
+    for cell in cells:
         for number, view in enumerate(notebook_page.widget_outputs(cell.index, cell.views)):
             label = f"{stem}-{cell.name}" + (f"-{number + 1}" if number else "")
             assert notebook_page.cut_labels(view) == [], f"{label}: labels cut short"
@@ -134,6 +148,26 @@ def test_widget_cells_are_found_by_content(tmp_path):
         lab.WidgetCell(4, 1, "feature_explorer"), lab.WidgetCell(6, 1, "explorer-cell6"),
     ]  # fmt: skip
     assert lab.widget_notebooks(tmp_path) == [tmp_path / "a.ipynb"]
+
+
+def test_a_widget_needs_the_cells_that_bind_or_use_its_names(tmp_path):
+    """The browser runs only the cells a widget needs: those that bind a name it reads or use
+    a value of one, and what they read in turn; not a cell that only reads a module or calls a
+    function defined earlier (a chart, another model's training)."""
+    sources = [
+        "import torch\nfrom m import Explorer, train",  # needed: binds Explorer
+        "x = []\nother = torch.ones(3)",  # needed: binds x
+        "train(other)\ntorch.manual_seed(0)",  # not needed: other's value only
+        "def grow(items):\n    items.append(torch.zeros(1))",  # needed: binds grow
+        "grow(x)",  # needed: uses x's value
+        "y = 1",  # not needed: nothing the widget reads
+        "explorer = Explorer(x)\nexplorer.widget",  # the widget
+        "x.clear()",  # after it
+    ]
+    cells = [{"cell_type": "code", "source": code, "outputs": []} for code in sources]
+    cells.insert(2, {"cell_type": "markdown", "source": "x = 2"})  # indices count it
+    (tmp_path / "a.ipynb").write_text(json.dumps({"cells": cells}))
+    assert lab.cells_needed(tmp_path / "a.ipynb", 7) == [0, 1, 4, 5, 7]
 
 
 # --- every widget through its invalid and extreme states --------------------------------------

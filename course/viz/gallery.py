@@ -150,8 +150,9 @@ def entries() -> list[Entry]:
         from course.measure.receptive import receptive_path
 
         photo = torch.from_numpy(photos.astronaut()[::2, ::2][:224, 16:240].copy()).permute(2, 0, 1)
-        paths = {name: receptive_path(get_model(name)) for name in
-                 ("alexnet_paper", "vgg16", "googlenet_paper", "resnet50")}  # fmt: skip
+        with torch.device("meta"):  # the layers' shapes are all a receptive field needs
+            paths = {name: receptive_path(get_model(name)) for name in
+                     ("alexnet_paper", "vgg16", "googlenet_paper", "resnet50")}  # fmt: skip
         return receptive_plots.plot_receptive_fields(photo, paths)
 
     def conv_explorer():
@@ -186,7 +187,11 @@ def entries() -> list[Entry]:
     from course.measure.kernels import HAND_MADE_KERNELS, hand_made_kernels
 
     bn = "batch_norm"
-    vgg16_rows = summarize(get_model("vgg16"), (3, 224, 224))
+
+    def vgg16_rows():
+        with torch.device("meta"):  # counting needs the layers' shapes, no weights
+            return summarize(get_model("vgg16"), (3, 224, 224))
+
     return [
         ("01 convolution", ("plot_convolution", "draw_input", "draw_output", "draw_formula"),
          lambda: conv_plots.plot_convolution(ConvSpec(1, 1, 3, dilation=2), 7, (1, 1))),
@@ -223,7 +228,7 @@ def entries() -> list[Entry]:
         ("03 top classes", ("plot_top_classes",), top_classes),
         ("05 parameters per layer", ("plot_parameters_per_layer",),
          lambda: summary_plots.plot_parameters_per_layer(
-             vgg16_rows, [f"conv{i + 1}" for i in range(13)] + ["fc6", "fc7", "fc8"],
+             vgg16_rows(), [f"conv{i + 1}" for i in range(13)] + ["fc6", "fc7", "fc8"],
              title="VGG-16: parameters per layer")),
         ("05 textures", ("plot_textures",), textures),
         ("05 fc vs gap", ("plot_fc_vs_gap",),

@@ -24,6 +24,14 @@ def test_records_match_torchvisions_published_numbers(name, depth):
     assert record.depth == depth and record.latency_ms is None
 
 
+def test_the_timed_passes_run_a_model_with_weights():
+    """Counting runs on a weightless "meta" copy; the latency is timed on a real model."""
+    record = compare.measure_architecture("resnet18", repeats=1)
+    meta = torchvision.models.get_model_weights("resnet18").IMAGENET1K_V1.meta
+    assert record.parameters == meta["num_params"] and record.depth == 18
+    assert record.latency_ms > 0
+
+
 def test_a_network_without_torchvision_weights_has_no_top1():
     record = compare.measure_architecture("inception_bn", latency=False)
     assert record.top1 is None and record.family == "Inception-BN"

@@ -43,8 +43,8 @@ def save_then_die(obj, f, *args, **kwargs):  # half the file, then the process i
 
 torch.save = save_then_die
 generator = torch.Generator().manual_seed(0)
-images = torch.randint(0, 256, (1024, 1, 28, 28), dtype=torch.uint8, generator=generator)
-labels = torch.randint(0, 10, (1024,), generator=generator)
+images = torch.randint(0, 256, (512, 1, 28, 28), dtype=torch.uint8, generator=generator)
+labels = torch.randint(0, 10, (512,), generator=generator)
 torch.manual_seed(0)  # the same initial weights in every process, as a seeded notebook has
 model = get_model("resnet20", num_classes=10, in_channels=1, width=0.25)
 print("training", flush=True)  # the parent times its kills from here

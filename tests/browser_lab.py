@@ -84,30 +84,43 @@ def widget_cells(notebook: Path) -> list[WidgetCell]:
     return found
 
 
-def _names(source: str) -> tuple[set[str], set[str], set[str]]:
-    """What a cell's code does with names: those it binds (assigns, imports, defines), those
-    it reads, and those of its bindings that are imports, functions or classes."""
-    bound, read, definitions = set(), set(), set()
-    for node in ast.walk(ast.parse(source)):
+def _names(source: str) -> tuple[set[str], set[str], set[str], set[str]] | None:
+    """What a cell's code does with names: those it binds (assigns, defines, imports, names
+    after ``as``), those it reads, and of its bindings the imports and the functions and classes
+    it defines; None if the code is not plain Python (a magic): such a cell always runs."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    bound, read, imports, defined = set(), set(), set(), set()
+    for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            read.add(node.target.id)  # x += 1 reads x too
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(node.name)
-            definitions.add(node.name)
+            defined.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
         elif isinstance(node, ast.alias):  # import a.b as c: c; import a.b: a
             name = node.asname or node.name.split(".")[0]
             bound.add(name)
-            definitions.add(name)
-    return bound, read, definitions
+            imports.add(name)
+    return bound, read, imports, defined
 
 
 def cells_needed(notebook: Path, through: int) -> list[int]:
-    """The code cells that cell ``through`` needs, found by the names in the code: the cell
-    itself and, working back, every earlier cell that binds a name a needed cell reads or
-    uses a value of one (``records = []``, ``records.append(...)``, ``fit(model, ...)``; using
-    an imported module or a function defined in a cell changes nothing), then what that cell
-    reads in turn. What is left out (a chart, a training run of another model) cannot change
-    the widget; a name missed would fail the run with a NameError, not pass it."""
+    """The code cells up to ``through`` that cell ``through`` needs, found by the names in the
+    code. A cell is needed if it binds a name that a needed cell takes from other cells, or
+    uses one (``records.append(...)``, ``fit(model, ...)``, calling a function that a needed
+    cell defines); reading an imported module does not count (``plt.show()``). Repeated until
+    nothing changes, so a cell that changes a model after the widget's cell took it is found
+    too. What is left out cannot touch the widget's names; it may still draw random numbers, so
+    the widget's numbers can differ from a full run's (what is checked is that it renders and
+    reacts). A cell that is not plain Python always runs."""
     cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
     names = {
         index: _names(
@@ -116,13 +129,30 @@ def cells_needed(notebook: Path, through: int) -> list[int]:
         for index, cell in enumerate(cells[: through + 1])
         if cell["cell_type"] == "code"
     }
-    definitions = set().union(*(d for _, _, d in names.values()))
-    needed, wanted = [through], set(names[through][1])
-    for index in sorted(names, reverse=True)[1:]:
-        bound, read, _ = names[index]
-        if (bound | (read - definitions)) & wanted:
-            needed.append(index)
-            wanted |= read
+    imports = set().union(*(found[2] for found in names.values() if found is not None))
+    needed = {index for index, found in names.items() if index == through or found is None}
+
+    # What a needed cell wants from other cells: what it reads and does not bind itself (a loop
+    # variable is its own; print is no cell's), and the functions it defines (their callers
+    # change what they touch).
+    in_cells = set().union(*(found[0] for found in names.values() if found is not None))
+
+    def wants(found):
+        bound, read, _, defined = found
+        return ((read - bound) & in_cells) | defined
+
+    wanted = set().union(*(wants(names[index]) for index in needed if names[index] is not None))
+    changed = True
+    while changed:
+        changed = False
+        for index, found in names.items():
+            if index in needed:
+                continue
+            bound, read, _, _ = found
+            if (bound | (read - imports)) & wanted:
+                needed.add(index)
+                wanted |= wants(found)
+                changed = True
     return sorted(needed)
 
 
@@ -309,18 +339,17 @@ _OPEN = """async (path) => {
   return kernel ? kernel.name : null;
 }"""
 
-# Runs every cell, or only the cells listed (selected, then run in order as JupyterLab's "Run
-# Selected Cell and Do not Advance" does).
-# Closes the notebook without asking to save it (its cells ran: JupyterLab would ask).
+# Closes the notebook (dispose: no question about saving it) and answers how many of the
+# cells _CELLS marked are still in the page: none, or the next notebook's checks could find them.
 _CLOSE = """() => {
   const panel = window.coursePanel;
   window.coursePanel = undefined;
-  if (panel) {
-    panel.context.model.dirty = false;
-    panel.dispose();
-  }
+  if (panel) panel.dispose();
+  return document.querySelectorAll('[data-course-cell]').length;
 }"""
 
+# Runs every cell, or only the cells listed (selected, then run in order as JupyterLab's "Run
+# Selected Cell and Do not Advance" does).
 _RUN_ALL = """async ([timeoutMs, indices]) => {
   const app = window.jupyterapp;
   const notebook = window.coursePanel.content;
@@ -410,9 +439,10 @@ class LabPage:
     def close(self) -> None:
         if self.own_tab:
             self.tab.close()
-        else:  # the next notebook opens in the same tab
-            with contextlib.suppress(Exception):
-                self.page.evaluate(_CLOSE)
+        elif self.page.evaluate(_CLOSE):  # the next notebook opens in the same tab
+            raise WidgetCheckFailed(
+                f"{self.notebook}: its cells are still in the page after closing it"
+            )
 
     def run_all(self, only: list[int] | None = None) -> list[dict]:
         """Run every cell (or only the cells listed); fail naming each of them that did not

@@ -151,9 +151,10 @@ def test_widget_cells_are_found_by_content(tmp_path):
 
 
 def test_a_widget_needs_the_cells_that_bind_or_use_its_names(tmp_path):
-    """The browser runs only the cells a widget needs: those that bind a name it reads or use
-    a value of one, and what they read in turn; not a cell that only reads a module or calls a
-    function defined earlier (a chart, another model's training)."""
+    """The browser runs only the cells a widget needs: those that bind a name it takes from
+    other cells or use a value of one (also after the widget's cell took it, and by calling a
+    function that touches one), and what they take in turn; not a cell that only reads a module
+    or another model's value."""
     sources = [
         "import torch\nfrom m import Explorer, train",  # needed: binds Explorer
         "x = []\nother = torch.ones(3)",  # needed: binds x
@@ -168,6 +169,21 @@ def test_a_widget_needs_the_cells_that_bind_or_use_its_names(tmp_path):
     cells.insert(2, {"cell_type": "markdown", "source": "x = 2"})  # indices count it
     (tmp_path / "a.ipynb").write_text(json.dumps({"cells": cells}))
     assert lab.cells_needed(tmp_path / "a.ipynb", 7) == [0, 1, 4, 5, 7]
+
+    later = [
+        "from m import Explorer, get_model, fit",
+        "model = get_model()",
+        "explorer = Explorer(model)",
+        "fit(model)",  # needed: changes the model after the widget took it
+        "history = []",
+        "def record(value):\n    history.append(value)",  # needed: touches history
+        "record(3)",  # needed: calls it
+        "for name in ['a', 'b']:\n    print(name)",  # not needed: its own loop variable
+        "explorer.show(history)\nexplorer.widget",
+    ]
+    cells = [{"cell_type": "code", "source": code, "outputs": []} for code in later]
+    (tmp_path / "b.ipynb").write_text(json.dumps({"cells": cells}))
+    assert lab.cells_needed(tmp_path / "b.ipynb", 8) == [0, 1, 2, 3, 4, 5, 6, 8]
 
 
 # --- every widget through its invalid and extreme states --------------------------------------

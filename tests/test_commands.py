@@ -26,8 +26,11 @@ def test_pytest_nbval_is_make_test(request):
     own items show what it collects, otherwise a separate collection does (20 s)."""
     config = request.config
     assert "--nbval" in config.getini("addopts")
-    whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS and not (
-        config.option.keyword or config.option.markexpr or config.option.deselect
+    whole_suite = (
+        config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        and not (config.option.keyword or config.option.markexpr or config.option.deselect)
+        and not (config.option.ignore or config.option.ignore_glob)
+        and request.session.testscollected == len(request.session.items)
     )
     if whole_suite:
         items = [item.nodeid for item in request.session.items]

@@ -82,13 +82,14 @@ def measure_architecture(name: str, repeats: int = 5, latency: bool = True) -> A
         raise ValueError(f"unknown architecture {name!r}; choose from {list(ARCHITECTURES)}")
     family, arch = ARCHITECTURES[name]
     options = {"aux_logits": False} if family == "GoogLeNet" else {}
+    torch.manual_seed(0)
     # Counting needs the layers' shapes, not their weights: built on PyTorch's "meta" device no
     # weight is drawn (VGG-16's 138 million take 2 s on one core) and a pass computes no number.
     with torch.device("meta"):
         skeleton = get_model(name, **options)
     shape = (3, 224, 224)
+    latency_ms = None
     if latency:  # the timed passes need real weights
-        torch.manual_seed(0)
         latency_ms = forward_latency(get_model(name, **options), repeats=repeats)
     return ArchitectureRecord(
         name=name,
@@ -96,6 +97,6 @@ def measure_architecture(name: str, repeats: int = 5, latency: bool = True) -> A
         parameters=count_parameters(skeleton),
         macs=count_macs(skeleton, shape),
         depth=count_depth(skeleton, shape),
-        latency_ms=latency_ms if latency else None,
+        latency_ms=latency_ms,
         top1=published_top1(arch),
     )

@@ -26,7 +26,7 @@ Entry = tuple[str, tuple[str, ...], Callable[[], Figure]]
 
 @cache
 def _records():
-    """Every architecture of notebook 09, measured without timing (about 20 s); the latency is
+    """Every architecture of notebook 09, counted without timing (8 s); the latency is
     a stand-in proportional to MACs (25 GMACs/s)."""
     from dataclasses import replace
 

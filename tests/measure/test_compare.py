@@ -24,12 +24,21 @@ def test_records_match_torchvisions_published_numbers(name, depth):
     assert record.depth == depth and record.latency_ms is None
 
 
-def test_the_timed_passes_run_a_model_with_weights():
+def test_the_timed_passes_run_a_model_with_weights(monkeypatch):
     """Counting runs on a weightless "meta" copy; the latency is timed on a real model."""
+    timed = []
+    real_latency = compare.forward_latency
+
+    def latency(model, **kwargs):
+        timed.append(model)
+        return real_latency(model, **kwargs)
+
+    monkeypatch.setattr(compare, "forward_latency", latency)
     record = compare.measure_architecture("resnet18", repeats=1)
     meta = torchvision.models.get_model_weights("resnet18").IMAGENET1K_V1.meta
     assert record.parameters == meta["num_params"] and record.depth == 18
-    assert record.latency_ms > 0
+    assert record.latency_ms > 0 and len(timed) == 1
+    assert not any(p.is_meta for p in timed[0].parameters())
 
 
 def test_a_network_without_torchvision_weights_has_no_top1():

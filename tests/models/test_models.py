@@ -133,7 +133,8 @@ def test_forward_at_paper_resolution(name):
 @pytest.mark.parametrize("name", list_models())
 def test_small_input_trains_every_parameter(name):
     """Every parameter gets a gradient: a question of the layers and how they connect, not of
-    their widths, so the network is built at 1/8 width (the full-size forward pass is above)."""
+    their widths, so the network is built at 1/8 width (the two-tower AlexNet at 1/4; the
+    full-size forward pass is above)."""
     size = 16 if name in CIFAR else SMALL_SIZE.get(name, 64)
     torch.manual_seed(0)
     width = 0.125 if name != "alexnet_two_tower" else 0.25

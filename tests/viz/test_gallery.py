@@ -105,7 +105,9 @@ def test_family_of_names_and_refuses_unknown_ones():
 def test_make_figures_writes_every_figure(tmp_path, monkeypatch, capsys):
     """`make figures` (gallery.main) writes one PNG per figure, named after it, and exits 0
     without a layout problem, 1 with one. Every figure is drawn, checked and saved above; three
-    stand for them here (drawing all 46 again took 30 s)."""
+    stand for them here (drawing every figure again took 30 s), and no two share a file."""
+    files = [name.replace(" ", "_") + ".png" for name, *_ in ENTRIES]
+    assert len(set(files)) == len(files)
     chosen = ENTRIES[:3]
     monkeypatch.setattr(gallery, "entries", lambda: chosen)
     assert gallery.main([str(tmp_path)]) == 0

@@ -72,8 +72,10 @@ def notebook_page(request, server, browser, lab_tab):
     try:
         yield page
     finally:
-        page.close()
-        server.shutdown_kernels()
+        try:
+            page.close()  # fails if the notebook's cells stay in the shared tab
+        finally:
+            server.shutdown_kernels()
 
 
 WIDGET_NOTEBOOKS = lab.widget_notebooks(NOTEBOOKS)

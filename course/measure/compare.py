@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from course.models import count_depth, count_macs, count_parameters, get_model
+from course.models import count_depth, count_macs, count_parameters, get_model, skeleton
 
 # name in course.models -> (family, torchvision weights it is checked against, or None)
 ARCHITECTURES: dict[str, tuple[str, str | None]] = {
@@ -83,10 +83,8 @@ def measure_architecture(name: str, repeats: int = 5, latency: bool = True) -> A
     family, arch = ARCHITECTURES[name]
     options = {"aux_logits": False} if family == "GoogLeNet" else {}
     torch.manual_seed(0)
-    # Counting needs the layers' shapes, not their weights: built on PyTorch's "meta" device no
-    # weight is drawn (VGG-16's 138 million take 2 s on one core) and a pass computes no number.
-    with torch.device("meta"):
-        skeleton = get_model(name, **options)
+    # Counting needs the layers' shapes, not their weights (no weight drawn on the meta device)
+    structure = skeleton(name, **options)
     shape = (3, 224, 224)
     latency_ms = None
     if latency:  # the timed passes need real weights
@@ -94,9 +92,9 @@ def measure_architecture(name: str, repeats: int = 5, latency: bool = True) -> A
     return ArchitectureRecord(
         name=name,
         family=family,
-        parameters=count_parameters(skeleton),
-        macs=count_macs(skeleton, shape),
-        depth=count_depth(skeleton, shape),
+        parameters=count_parameters(structure),
+        macs=count_macs(structure, shape),
+        depth=count_depth(structure, shape),
         latency_ms=latency_ms,
         top1=published_top1(arch),
     )

@@ -8,7 +8,13 @@ Families (one file each): alexnet, vgg, googlenet, inception_bn, resnet.
 
 # Importing the families registers their builders (each file uses @register).
 from course.models import alexnet, googlenet, inception_bn, resnet, vgg  # noqa: F401
-from course.models.registry import AuxOutputs, get_model, imagenet_model, list_models
+from course.models.registry import (
+    AuxOutputs,
+    get_model,
+    imagenet_model,
+    list_models,
+    skeleton,
+)
 from course.models.summary import (
     count_depth,
     count_macs,
@@ -20,5 +26,5 @@ from course.models.summary import (
 
 __all__ = [
     "AuxOutputs", "count_depth", "count_macs", "count_parameters", "format_summary",
-    "get_model", "imagenet_model", "list_models", "parameter_breakdown", "summarize",
+    "get_model", "imagenet_model", "list_models", "parameter_breakdown", "skeleton", "summarize",
 ]  # fmt: skip

@@ -55,6 +55,16 @@ def get_model(name: str, **kwargs) -> nn.Module:
     return model
 
 
+def skeleton(name: str, **kwargs) -> nn.Module:
+    """``get_model(name, **kwargs)`` on PyTorch's meta device: every layer with its shapes, no
+    weight drawn (VGG-16 in 20 ms instead of 2 s on one core). For what reads the structure:
+    parameter counts, MACs, depth, receptive paths; a forward pass gives shapes, not numbers."""
+    if name == "alexnet_two_tower":
+        kwargs.setdefault("devices", ("meta", "meta"))  # its towers are placed on devices
+    with torch.device("meta"):
+        return get_model(name, **kwargs)
+
+
 def _unknown_model(name) -> str:
     names = sorted(_BUILDERS)
     if not isinstance(name, str):

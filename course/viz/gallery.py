@@ -67,7 +67,7 @@ def entries() -> list[Entry]:
     from course.data import imagenet
     from course.experiments import load_results
     from course.measure.conv import ConvSpec
-    from course.models import get_model, summarize
+    from course.models import get_model, skeleton, summarize
     from course.models.googlenet import INCEPTION_TABLE, Inception, InceptionNaive
     from course.models.resnet import BasicBlock, Bottleneck
     from course.viz import (
@@ -150,9 +150,8 @@ def entries() -> list[Entry]:
         from course.measure.receptive import receptive_path
 
         photo = torch.from_numpy(photos.astronaut()[::2, ::2][:224, 16:240].copy()).permute(2, 0, 1)
-        with torch.device("meta"):  # the layers' shapes are all a receptive field needs
-            paths = {name: receptive_path(get_model(name)) for name in
-                     ("alexnet_paper", "vgg16", "googlenet_paper", "resnet50")}  # fmt: skip
+        paths = {name: receptive_path(skeleton(name)) for name in
+                 ("alexnet_paper", "vgg16", "googlenet_paper", "resnet50")}  # fmt: skip
         return receptive_plots.plot_receptive_fields(photo, paths)
 
     def conv_explorer():
@@ -187,10 +186,6 @@ def entries() -> list[Entry]:
     from course.measure.kernels import HAND_MADE_KERNELS, hand_made_kernels
 
     bn = "batch_norm"
-
-    def vgg16_rows():
-        with torch.device("meta"):  # counting needs the layers' shapes, no weights
-            return summarize(get_model("vgg16"), (3, 224, 224))
 
     return [
         ("01 convolution", ("plot_convolution", "draw_input", "draw_output", "draw_formula"),
@@ -228,7 +223,8 @@ def entries() -> list[Entry]:
         ("03 top classes", ("plot_top_classes",), top_classes),
         ("05 parameters per layer", ("plot_parameters_per_layer",),
          lambda: summary_plots.plot_parameters_per_layer(
-             vgg16_rows(), [f"conv{i + 1}" for i in range(13)] + ["fc6", "fc7", "fc8"],
+             summarize(skeleton("vgg16"), (3, 224, 224)),
+             [f"conv{i + 1}" for i in range(13)] + ["fc6", "fc7", "fc8"],
              title="VGG-16: parameters per layer")),
         ("05 textures", ("plot_textures",), textures),
         ("05 fc vs gap", ("plot_fc_vs_gap",),
@@ -286,6 +282,11 @@ def figures() -> Iterator[tuple[str, Callable[[], Figure]]]:
         yield name, draw
 
 
+def file_name(name: str) -> str:
+    """The PNG a figure is written to: its name with underscores for spaces."""
+    return name.replace(" ", "_") + ".png"
+
+
 def main(argv: list[str]) -> int:
     """Write every figure as ``OUT/NAME.png`` and list its layout problems; exit 1 if any."""
     if len(argv) != 1:
@@ -302,7 +303,7 @@ def main(argv: list[str]) -> int:
     for name, draw in figures():
         fig = draw()
         found = find_collisions(fig)
-        fig.savefig(out / (name.replace(" ", "_") + ".png"), dpi=100)
+        fig.savefig(out / file_name(name), dpi=100)
         plt.close(fig)
         problems += len(found)
         print(f"{name:28} {'ok' if not found else f'{len(found)} problem(s)'}")

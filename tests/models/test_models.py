@@ -15,6 +15,7 @@ from course.models import (
     get_model,
     list_models,
     parameter_breakdown,
+    skeleton,
 )
 from course.models.alexnet import AlexNetTwoTower
 from course.models.googlenet import Inception, InceptionNaive
@@ -34,16 +35,6 @@ SMALL_SIZE = {"alexnet": 96, "alexnet_paper": 96, "alexnet_two_tower": 96}
 
 def params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def skeleton(name: str, **kwargs) -> nn.Module:
-    """``get_model(name, **kwargs)`` on PyTorch's meta device: every layer with its shapes, no
-    weights drawn (VGG-16 in 20 ms instead of 2 s). For what reads the structure (parameter
-    counts, MACs, depth, attributes); a forward pass on it gives shapes, not numbers."""
-    if name == "alexnet_two_tower":
-        kwargs.setdefault("devices", ("meta", "meta"))  # its towers are placed on devices
-    with torch.device("meta"):
-        return get_model(name, **kwargs)
 
 
 def tv_meta(name: str) -> dict:

@@ -106,12 +106,12 @@ def test_make_figures_writes_every_figure(tmp_path, monkeypatch, capsys):
     """`make figures` (gallery.main) writes one PNG per figure, named after it, and exits 0
     without a layout problem, 1 with one. Every figure is drawn, checked and saved above; three
     stand for them here (drawing every figure again took 30 s), and no two share a file."""
-    files = [name.replace(" ", "_") + ".png" for name, *_ in ENTRIES]
+    files = [gallery.file_name(name) for name, *_ in ENTRIES]
     assert len(set(files)) == len(files)
     chosen = ENTRIES[:3]
     monkeypatch.setattr(gallery, "entries", lambda: chosen)
     assert gallery.main([str(tmp_path)]) == 0
-    names = {name.replace(" ", "_") + ".png" for name, *_ in chosen}
+    names = {gallery.file_name(name) for name, *_ in chosen}
     assert {path.name for path in tmp_path.glob("*.png")} == names
     assert "0 layout problem(s)" in capsys.readouterr().out
 

@@ -1,6 +1,9 @@
 """Shared test set-up. Environment set here reaches the notebook kernels that nbval starts."""
 
 import os
+from pathlib import Path
+
+import pytest
 
 # Notebooks run their shrunken "fast mode" under test (see course.runtime.fast_mode).
 os.environ.setdefault("COURSE_FAST", "1")
@@ -16,3 +19,26 @@ if _workers > 1:
     # the cores this process may use (a container's share), where the system says
     _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (_cores or 1) // _workers)))
+
+
+@pytest.fixture
+def fashion_mnist_head(tmp_path):
+    """``make(train=256, test=128)``: a Fashion-MNIST folder (``$COURSE_FASHION_MNIST`` or
+    ``--data``) holding the first images of the embedded subset, for code that trains on
+    whatever it is given: seconds instead of a minute."""
+    from course.data import fashion_mnist as data
+
+    def make(train: int = 256, test: int = 128) -> Path:
+        folder = tmp_path / f"fashion-mnist-{train}-{test}"
+        folder.mkdir()
+        for split, n in (("train", train), ("test", test)):
+            source = data.embedded_fashion_mnist_dir()
+            images, labels = data.read_fashion_mnist_folder(source, split)
+            if n > len(labels):
+                raise ValueError(f"the embedded subset has {len(labels)} {split} images, not {n}")
+            names = data._FILES[split]
+            data.write_idx(folder / f"{names[0]}.gz", images[:n, 0].numpy())
+            data.write_idx(folder / f"{names[1]}.gz", labels[:n].numpy().astype("uint8"))
+        return folder
+
+    return make

@@ -1,6 +1,8 @@
-"""The README's Python examples run as written (each in a fresh interpreter, in an empty folder,
-with the embedded Fashion-MNIST subset so that they take seconds): the first thing every user
-reads must not be out of date."""
+"""The README's Python examples run as written (each in a fresh interpreter, in an empty folder):
+the first thing every user reads must not be out of date. What is checked is the code, not what
+it learns, so the data is the first 3,000 training and 500 test images of the embedded
+Fashion-MNIST subset (the examples take up to 3,000; the second trains a ResNet-20 for two
+epochs: 29 s on one core instead of 56-60 s with the subset's 6,000)."""
 
 import os
 import re
@@ -19,8 +21,8 @@ def test_the_readme_has_examples():
 
 
 @pytest.mark.parametrize("code", EXAMPLES, ids=[f"example{i + 1}" for i in range(len(EXAMPLES))])
-def test_readme_example_runs_as_written(code, tmp_path):
-    env = dict(os.environ, COURSE_FASHION_MNIST=str(REPO / "data" / "fashion-mnist-subset"))
+def test_readme_example_runs_as_written(code, tmp_path, fashion_mnist_head):
+    env = dict(os.environ, COURSE_FASHION_MNIST=str(fashion_mnist_head(train=3_000, test=500)))
     env.pop("COURSE_FAST", None)  # the README promises nothing about fast mode
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,

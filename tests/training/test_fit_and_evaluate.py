@@ -283,18 +283,8 @@ def test_bad_data_and_tta(subset):
         evaluate(small_cnn(), test, Preprocess((0.5,), (0.5,)), tta="ten_crop")
 
 
-def tiny_fashion_folder(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    for split, n in (("train", 256), ("test", 128)):
-        images, labels = data.read_fashion_mnist_folder(data.embedded_fashion_mnist_dir(), split)
-        names = data._FILES[split]
-        data.write_idx(folder / f"{names[0]}.gz", images[:n, 0].numpy())
-        data.write_idx(folder / f"{names[1]}.gz", labels[:n].numpy().astype("uint8"))
-    return folder
-
-
-def test_command_line_writes_checkpoint_and_history(tmp_path):
-    folder = tiny_fashion_folder(tmp_path / "fm")
+def test_command_line_writes_checkpoint_and_history(tmp_path, fashion_mnist_head):
+    folder = fashion_mnist_head()
     result = subprocess.run(
         [sys.executable, "-m", "course.training", "--model", "resnet20", "--width", "0.25",
          "--epochs", "1", "--data", str(folder), "--out", str(tmp_path / "run")],
@@ -305,8 +295,8 @@ def test_command_line_writes_checkpoint_and_history(tmp_path):
     assert '"val_acc"' in (tmp_path / "run" / "history.json").read_text()
 
 
-def test_torchrun_two_cpu_processes(tmp_path):
-    folder = tiny_fashion_folder(tmp_path / "fm")
+def test_torchrun_two_cpu_processes(tmp_path, fashion_mnist_head):
+    folder = fashion_mnist_head()
     script = tmp_path / "ddp_fit.py"
     script.write_text(
         textwrap.dedent(f"""
@@ -510,17 +500,16 @@ def run_cli(*args, cwd=REPO):
         (["--model", "vgg11", "--image-size", "16"], r"--image-size 16: vgg11 needs at least 32"),
     ],
 )
-def test_command_line_mistakes_get_one_line_not_a_traceback(tmp_path, args, message):
-    folder = tmp_path / "fm"
+def test_command_line_mistakes_get_one_line_not_a_traceback(fashion_mnist_head, args, message):
     if "--image-size" in args:
-        args += ["--data", str(tiny_fashion_folder(folder))]
+        args += ["--data", str(fashion_mnist_head())]
     result = run_cli(*args)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert re.search(message, result.stderr), result.stderr[-500:]
 
 
-def test_command_line_picks_an_image_size_the_model_takes(tmp_path):
-    folder = tiny_fashion_folder(tmp_path / "fm")
+def test_command_line_picks_an_image_size_the_model_takes(tmp_path, fashion_mnist_head):
+    folder = fashion_mnist_head()
     args = ["--model", "vgg11_bn", "--width", "0.125", "--epochs", "1", "--data", str(folder),
             "--out", str(tmp_path / "run")]  # fmt: skip
     result = run_cli(*args)

@@ -41,6 +41,22 @@ def test_the_timed_passes_run_a_model_with_weights(monkeypatch):
     assert not any(p.is_meta for p in timed[0].parameters())
 
 
+def test_stand_in_weights_are_finite_at_the_default_scale_with_fresh_statistics():
+    """The timed model's values: a repeated random pattern within +-1/sqrt(fan-in), so that a
+    forward pass neither overflows nor underflows into slow denormal numbers."""
+    model = compare._stand_in_weights(compare.skeleton("resnet18"))
+    for name, p in model.named_parameters():
+        bound = 1 / (p[0].numel() if p.dim() > 1 else p.numel()) ** 0.5
+        assert p.isfinite().all() and p.abs().max() <= bound * (1 + 1e-6), name
+        assert p.unique().numel() > min(p.numel(), 4099) // 2, name  # not a constant
+    bn = model.layer1[0].bn1
+    assert bn.running_mean.eq(0).all() and bn.running_var.eq(1).all()
+    assert bn.num_batches_tracked == 0
+    with torch.no_grad():
+        out = model.eval()(torch.randn(2, 3, 224, 224))
+    assert out.isfinite().all() and 1e-3 < out.std() < 1e3
+
+
 def test_a_network_without_torchvision_weights_has_no_top1():
     record = compare.measure_architecture("inception_bn", latency=False)
     assert record.top1 is None and record.family == "Inception-BN"

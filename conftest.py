@@ -1,6 +1,9 @@
 """Shared test set-up. Environment set here reaches the notebook kernels that nbval starts."""
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,12 @@ os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+# Every process of one test session (workers, notebook kernels, subprocesses) shares what the
+# model registry probed (course.models.registry: PROBE_CACHE_ENV), in a file of this session only.
+if "PYTEST_XDIST_WORKER" not in os.environ and "COURSE_PROBE_CACHE" not in os.environ:
+    _probes = Path(tempfile.mkdtemp(prefix="course-probes-"))
+    os.environ["COURSE_PROBE_CACHE"] = str(_probes / "smallest-inputs.json")
+    atexit.register(shutil.rmtree, _probes, ignore_errors=True)
 # `make test` runs the suite in several pytest-xdist workers, one per core: each worker and the
 # notebook kernels it starts get an equal share of the cores (more threads than cores only
 # contend). An OMP_NUM_THREADS already set (make test-portable's 1) is kept.

@@ -15,6 +15,7 @@ from course.models import (
     get_model,
     list_models,
     parameter_breakdown,
+    registry,
     skeleton,
 )
 from course.models.alexnet import AlexNetTwoTower
@@ -86,6 +87,37 @@ def test_every_model_knows_its_smallest_input(name):
         if smallest > 1:
             with pytest.raises(ValueError, match=rf"at least {smallest}x{smallest}.*size="):
                 model(torch.randn(1, model.in_channels, smallest - 1, smallest - 1))
+
+
+def test_probed_sizes_are_shared_through_the_file_the_environment_names(tmp_path, monkeypatch):
+    """$COURSE_PROBE_CACHE: a new process takes the answer an earlier one stored instead of
+    probing again; another version of the models' code, or a broken file, means probing again;
+    unset, nothing is written."""
+    probed = []
+    real_probe = registry._probe_smallest_input
+
+    def probe(name, options):
+        probed.append(name)
+        return real_probe(name, options)
+
+    monkeypatch.setattr(registry, "_probe_smallest_input", probe)
+    monkeypatch.setattr(registry, "_SMALLEST", {})  # this process has probed nothing yet
+    path = tmp_path / "probes.json"
+    monkeypatch.setenv(registry.PROBE_CACHE_ENV, str(path))
+
+    def in_a_new_process():
+        registry._SMALLEST.clear()
+        return registry.smallest_input_size("vgg11", num_classes=10)
+
+    assert in_a_new_process() == 32 and probed == ["vgg11"] and path.is_file()
+    assert in_a_new_process() == 32 and probed == ["vgg11"]  # read, not probed
+    monkeypatch.setattr(registry, "_code_version", lambda: "the models' code changed")
+    assert in_a_new_process() == 32 and len(probed) == 2
+    path.write_text('{"cut sho')
+    assert in_a_new_process() == 32 and len(probed) == 3
+    path.unlink()
+    monkeypatch.delenv(registry.PROBE_CACHE_ENV)
+    assert in_a_new_process() == 32 and len(probed) == 4 and not path.exists()
 
 
 def test_which_models_need_more_than_fashion_mnist_gives():

@@ -46,7 +46,7 @@ CLAIM = (
 ARMS = {"without batch norm": False, "with batch norm": True}
 STUCK = 0.2  # a held-out accuracy at most this (chance is 0.1) means the run learned nothing
 CONFIGS = {
-    "fast": dict(train_images=512, val_images=256, test_images=256, epochs=2, batch_size=128,
+    "fast": dict(train_images=256, val_images=128, test_images=128, epochs=2, batch_size=128,
                  lrs=[0.02, 0.5], seeds=[0], val_every=1, targets=[0.2, 0.3]),
     "live": dict(train_images=5_000, val_images=1_000, test_images=2_000, epochs=4,
                  batch_size=128, lrs=[0.01, 0.5], seeds=[0], val_every=10, targets=[0.6, 0.7]),

@@ -39,7 +39,7 @@ CLAIM = (
 )
 ARMS = [(activation, init) for init in ("2012", "modern") for activation in ("relu", "tanh")]
 CONFIGS = {
-    "fast": dict(train_images=512, test_images=256, epochs=2, batch_size=64, lrs=[0.003],
+    "fast": dict(train_images=256, test_images=128, epochs=2, batch_size=64, lrs=[0.003],
                  seeds=[0, 1], target_error=0.25, probe_images=64),
     "live": dict(train_images=5_000, test_images=2_000, epochs=6, batch_size=64,
                  lrs=[0.001, 0.01], seeds=[0], target_error=0.25, probe_images=256),

@@ -16,6 +16,8 @@ os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 # Every process of one test session (workers, notebook kernels, subprocesses) shares what the
 # model registry probed (course.models.registry: PROBE_CACHE_ENV), in a file of this session only.
+# Made once, by the process that starts the session: xdist workers inherit it. A session killed
+# before it ends leaves the small folder in the temporary directory.
 if "PYTEST_XDIST_WORKER" not in os.environ and "COURSE_PROBE_CACHE" not in os.environ:
     _probes = Path(tempfile.mkdtemp(prefix="course-probes-"))
     os.environ["COURSE_PROBE_CACHE"] = str(_probes / "smallest-inputs.json")
@@ -34,14 +36,14 @@ if _workers > 1:
 def fashion_mnist_head(tmp_path):
     """``make(train=256, test=128)``: a Fashion-MNIST folder (``$COURSE_FASHION_MNIST`` or
     ``--data``) holding the first images of the embedded subset, for code that trains on
-    whatever it is given: seconds instead of a minute."""
+    whatever data it is given: the fewer images, the quicker."""
     from course.data import fashion_mnist as data
 
     def make(train: int = 256, test: int = 128) -> Path:
         folder = tmp_path / f"fashion-mnist-{train}-{test}"
-        folder.mkdir()
+        folder.mkdir(exist_ok=True)
+        source = data.embedded_fashion_mnist_dir()
         for split, n in (("train", train), ("test", test)):
-            source = data.embedded_fashion_mnist_dir()
             images, labels = data.read_fashion_mnist_folder(source, split)
             if n > len(labels):
                 raise ValueError(f"the embedded subset has {len(labels)} {split} images, not {n}")

@@ -714,7 +714,7 @@ class WidgetDriver:
     - an expected message is shown, on several lines when it is long (it wraps).
 
     Problems are collected (``problems``), each naming the widget and the state, with a
-    screenshot of the state in ``shots``."""
+    screenshot of each state with a problem in ``shots``."""
 
     def __init__(self, page: LabPage, view, name: str, shots: Path):
         self.page, self.view, self.name, self.shots = page, view, name, shots

@@ -81,10 +81,10 @@ def forward_latency(model: torch.nn.Module, size: int = 224, repeats: int = 5) -
 
 def _stand_in_weights(structure: nn.Module) -> nn.Module:
     """``structure`` (built on the meta device) in CPU memory, for timing, with stand-in values:
-    every parameter a short random pattern repeated, at PyTorch's default scale (within
-    +-1/sqrt(fan-in)), batch-norm statistics reset. A dense forward pass does the same arithmetic
-    for any values, and drawing VGG-19's 144 million random numbers one by one takes 1.7 s on
-    one core, longer than timing it."""
+    every parameter a short random pattern repeated, within +-1/sqrt(fan-in) (of a weight; a
+    1-D tensor such as a bias: +-1/sqrt(its length)), batch-norm statistics reset. A dense
+    forward pass does the same arithmetic for any values, and initializing VGG-19's 144 million
+    weights at random takes 1.7 s on one core, longer than timing it."""
     model = structure.to_empty(device="cpu")
     pattern = torch.empty(4099).uniform_(-1, 1)  # a prime length: rows do not repeat in step
     with torch.no_grad():

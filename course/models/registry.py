@@ -87,7 +87,9 @@ _SIZE_NEUTRAL = {"num_classes", "dropout", "dropout_aux", "zero_init_residual", 
 def smallest_input_size(name: str, **options) -> int | None:
     """The smallest height and width ``name`` (built with ``options``) accepts, found once per
     architecture by running a copy built on PyTorch's "meta" device (shapes only, no memory,
-    no arithmetic) in training mode, auxiliary heads included. None if it cannot be found."""
+    no arithmetic) in training mode, auxiliary heads included, batch norm left out (it keeps
+    shapes). None if it cannot be found. Remembered in the process, and shared with other
+    processes through the file ``$COURSE_PROBE_CACHE`` names, if set."""
     options = {k: v for k, v in options.items() if k not in _SIZE_NEUTRAL}
     key = repr((name, sorted((k, repr(v)) for k, v in options.items())))
     if key not in _SMALLEST:
@@ -100,19 +102,20 @@ def smallest_input_size(name: str, **options) -> int | None:
     return _SMALLEST[key]
 
 
-_SMALLEST: dict[str, int | None] = {}  # repr((name, options)) -> size, probed once per process
+_SMALLEST: dict[str, int | None] = {}  # repr((name, options)) -> size, once per process
 
 # A probe takes 0.1-1 s, and 1-2 s more in a process whose first meta-device operation it is
 # (PyTorch imports its compiler stack then). Processes that build the same models again and
 # again (the test suite's notebook kernels and subprocesses) can share what was probed through
-# a JSON file named by $COURSE_PROBE_CACHE; its entries hold only for the models' code and the
-# PyTorch version that probed them. Unset (the default): nothing is written anywhere.
+# a JSON file named by $COURSE_PROBE_CACHE (an absolute path: each process resolves it from its
+# own folder); its entries hold only for the code in course/models/ and the PyTorch version
+# that probed them. Unset (the default): nothing is written anywhere.
 PROBE_CACHE_ENV = "COURSE_PROBE_CACHE"
 
 
 @functools.cache
 def _code_version() -> str:
-    """A hash of this folder's code and PyTorch's version: what a probe's answer depends on."""
+    """A hash of this folder's code (the builders and the probe) and PyTorch's version."""
     digest = hashlib.sha256(torch.__version__.encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + path.read_bytes())
@@ -153,7 +156,7 @@ def _probe_smallest_input(name: str, options: dict) -> int | None:
     except Exception:  # options the probe cannot rebuild: no size check, nothing lost
         return None
     # Batch norm keeps shapes (and a batch of two never leaves one value per channel), but on
-    # the meta device it runs as slow Python: the probe leaves it out (36 models in 4 s, not 11)
+    # the meta device it runs as slow Python: the probe leaves it out (2.4 times quicker)
     for module in list(twin.modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, nn.modules.batchnorm._BatchNorm):

@@ -118,6 +118,10 @@ def test_probed_sizes_are_shared_through_the_file_the_environment_names(tmp_path
     path.unlink()
     monkeypatch.delenv(registry.PROBE_CACHE_ENV)
     assert in_a_new_process() == 32 and len(probed) == 4 and not path.exists()
+    for unwritable in (tmp_path, tmp_path / "no such folder" / "probes.json"):  # no sharing
+        monkeypatch.setenv(registry.PROBE_CACHE_ENV, str(unwritable))
+        assert in_a_new_process() == 32
+    assert len(probed) == 6 and not list(tmp_path.parent.rglob("*.tmp"))
 
 
 def test_which_models_need_more_than_fashion_mnist_gives():

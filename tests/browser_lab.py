@@ -714,7 +714,7 @@ class WidgetDriver:
     - an expected message is shown, on several lines when it is long (it wraps).
 
     Problems are collected (``problems``), each naming the widget and the state, with a
-    screenshot of each state with a problem in ``shots``."""
+    screenshot of every state in ``shots``."""
 
     def __init__(self, page: LabPage, view, name: str, shots: Path):
         self.page, self.view, self.name, self.shots = page, view, name, shots
@@ -822,6 +822,8 @@ class WidgetDriver:
         ``picture``: whether a picture must show (True) or none may (False)."""
         self.states += 1
         slug = re.sub(r"[^a-z0-9]+", "-", state.lower())
+        shot = self.shots / f"{self.name}-{self.states:02d}-{slug}.png"
+        self.view.screenshot(path=shot)
         layout = self.view.evaluate(_LAYOUT)
         problems = []
         for key, (what, width) in layout["widths"].items():
@@ -846,8 +848,5 @@ class WidgetDriver:
             problems.append("no picture shown")
         if picture is False and layout["pictures"]:
             problems.append(f"{layout['pictures']} picture(s) shown where none can be drawn")
-        if problems:  # a picture of the state for the failure message (pictures take time)
-            shot = self.shots / f"{self.name}-{self.states:02d}-{slug}.png"
-            self.view.screenshot(path=shot)
-            self.problems += [f"{self.name}, {state}: {p} (see {shot})" for p in problems]
+        self.problems += [f"{self.name}, {state}: {p} (see {shot})" for p in problems]
         return layout

@@ -351,7 +351,7 @@ def test_widgets_hold_their_layout_in_every_state(server, browser, tmp_path):
 
     notebook = write_states_notebook(server.root)
     page = lab.LabPage(browser, server, notebook.name, size=(1400, 1000))
-    print(f"screenshots of the states with problems: {tmp_path}")
+    print(f"screenshots of every state: {tmp_path}")
     try:
         started = time.monotonic()
         page.run_all()

@@ -123,5 +123,6 @@ def measure_architecture(name: str, repeats: int = 5, latency: bool = True) -> A
     )
     if not latency:
         return record
+    # after counting: to_empty turns the skeleton itself into the timed model
     timed = forward_latency(_stand_in_weights(structure), repeats=repeats)
     return dataclasses.replace(record, latency_ms=timed)
